@@ -1,0 +1,72 @@
+/**
+ * The inspection data for one explained sentence: plain JSON-safe data (numbers, strings, arrays),
+ * so the same object crosses the worker boundary, the webview postMessage channel and the CLI's --json.
+ */
+
+/** One attention kind for all layers: `layers[l]` is row-major [heads, queryLen, keyLen]. */
+export interface AttentionKind {
+  heads: number;
+  queryLen: number;
+  keyLen: number;
+  /** Token labels along the query axis (rows) and key axis (columns). */
+  queryTokens: string[];
+  keyTokens: string[];
+  layers: number[][];
+}
+
+/** Top-k candidates the model considered at one decoding step. */
+export interface DecodingStep {
+  /** Index of the generated token in `targetTokens` (1 = first token after the decoder start token). */
+  position: number;
+  chosenId: number;
+  chosenPiece: string;
+  chosenProb: number;
+  topIds: number[];
+  topPieces: string[];
+  topProbs: number[];
+}
+
+export interface ModelSummary {
+  /** Folder name, or "bundled" for the embedded checkpoint. */
+  name: string;
+  dModel: number;
+  encoderLayers: number;
+  decoderLayers: number;
+  encoderHeads: number;
+  decoderHeads: number;
+  vocabSize: number;
+  activation: string;
+  sourceLang?: string;
+  targetLang?: string;
+}
+
+export interface Explanation {
+  model: ModelSummary;
+  /** The text that was explained, after truncation to the token budget. */
+  sourceText: string;
+  /** True when the input was longer than the token budget and was cut. */
+  truncated: boolean;
+  /** Source tokens as SentencePiece pieces, ending with "</s>". */
+  sourcePieces: string[];
+  sourceIds: number[];
+  /** [start, end) UTF-16 offsets into sourceText of each source piece (eos: [len, len]). */
+  sourceOffsets: Array<[number, number]>;
+  /** Decoder tokens: the start token, then each generated token (ending with "</s>" unless max length hit). */
+  targetPieces: string[];
+  targetIds: number[];
+  translation: string;
+  attentions: {
+    /** Encoder self-attention: queries and keys are source tokens. */
+    encoder: AttentionKind;
+    /** Decoder masked self-attention: queries and keys are the decoder inputs (start token + generated tokens but the last). */
+    decoder: AttentionKind;
+    /** Encoder-decoder attention: queries are decoder inputs, keys are source tokens. */
+    cross: AttentionKind;
+  };
+  /** What the model adds to the scaled embeddings: row-major [positions, dModel]; positions = max(source, target) length. */
+  positional: { positions: number; dModel: number; values: number[] };
+  /** One entry per generated token (greedy: the argmax path; beam: the best hypothesis's path). */
+  steps: DecodingStep[];
+  numBeams: number;
+  timingsMs: { tokenize: number; encode: number; decode: number; total: number };
+}

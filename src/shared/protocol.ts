@@ -1,0 +1,80 @@
+/**
+ * The one typed message protocol between the extension host and its webviews (panel and side view).
+ * Both bundles import this file; the host validates every incoming message with `parseWebviewMessage`.
+ */
+import type { Explanation } from '../model/explanation';
+
+export type AttentionKindName = 'encoder' | 'decoder' | 'cross';
+export type Aggregation = 'mean' | 'max' | 'rollout' | 'head';
+
+/** The panel's view state; persisted with the webview's setState and by the panel serializer. */
+export interface PanelViewState {
+  kind: AttentionKindName;
+  layer: number;
+  head: number;
+  aggregation: Aggregation;
+  colorScheme: 'theme' | 'colorblind';
+  /** Selected output step for cross-attention highlighting, or -1. */
+  selectedStep: number;
+  peDimensions: number[];
+}
+
+// ---- host → webview ------------------------------------------------------------------------------
+export type ToWebviewMessage =
+  | { type: 'explanation'; requestId: number; explanation: Explanation; view?: Partial<PanelViewState>; notice?: string }
+  | { type: 'progress'; requestId: number; message: string }
+  | { type: 'error'; requestId: number; message: string }
+  | { type: 'translation'; requestId: number; explanation: Explanation; notice?: string }
+  | { type: 'idle'; message: string }
+  | { type: 'focus'; kind: AttentionKindName; layer: number; head: number; step?: number };
+
+// ---- webview → host ------------------------------------------------------------------------------
+export type FromWebviewMessage =
+  | { type: 'ready' }
+  | { type: 'viewState'; state: PanelViewState }
+  | { type: 'export'; format: 'png' | 'svg' | 'json'; fileName: string; data: string }
+  | { type: 'revealSource'; start: number; end: number }
+  | { type: 'openPanel'; step?: number };
+
+const KINDS: readonly string[] = ['encoder', 'decoder', 'cross'];
+const AGGS: readonly string[] = ['mean', 'max', 'rollout', 'head'];
+const isInt = (v: unknown, min = 0, max = 1e6): v is number => Number.isInteger(v) && (v as number) >= min && (v as number) <= max;
+
+/** Validates a message coming from a webview; returns undefined for anything malformed (which the host then ignores). */
+export function parseWebviewMessage(raw: unknown): FromWebviewMessage | undefined {
+  if (typeof raw !== 'object' || raw === null) return undefined;
+  const m = raw as Record<string, unknown>;
+  switch (m.type) {
+    case 'ready':
+      return { type: 'ready' };
+    case 'viewState': {
+      const s = m.state as Record<string, unknown> | undefined;
+      if (!s || typeof s !== 'object') return undefined;
+      if (!KINDS.includes(s.kind as string) || !AGGS.includes(s.aggregation as string)) return undefined;
+      if (!isInt(s.layer, 0, 1000) || !isInt(s.head, 0, 1000) || !isInt(s.selectedStep, -1, 1e5)) return undefined;
+      if (s.colorScheme !== 'theme' && s.colorScheme !== 'colorblind') return undefined;
+      if (!Array.isArray(s.peDimensions) || s.peDimensions.length > 64 || !s.peDimensions.every((d) => isInt(d, 0, 1e5))) return undefined;
+      return {
+        type: 'viewState',
+        state: {
+          kind: s.kind as AttentionKindName, layer: s.layer, head: s.head, aggregation: s.aggregation as Aggregation,
+          colorScheme: s.colorScheme, selectedStep: s.selectedStep, peDimensions: [...(s.peDimensions as number[])],
+        },
+      };
+    }
+    case 'export': {
+      if (m.format !== 'png' && m.format !== 'svg' && m.format !== 'json') return undefined;
+      if (typeof m.fileName !== 'string' || !/^[\w.-]{1,100}$/.test(m.fileName)) return undefined;
+      if (typeof m.data !== 'string' || m.data.length > 64 * 1024 * 1024) return undefined;
+      return { type: 'export', format: m.format, fileName: m.fileName, data: m.data };
+    }
+    case 'revealSource':
+      if (!isInt(m.start, 0, 1e9) || !isInt(m.end, 0, 1e9) || (m.end as number) < (m.start as number)) return undefined;
+      return { type: 'revealSource', start: m.start as number, end: m.end as number };
+    case 'openPanel':
+      if (m.step !== undefined && !isInt(m.step, 0, 1e5)) return undefined;
+      return { type: 'openPanel', step: m.step as number | undefined };
+    default:
+      return undefined;
+  }
+}
