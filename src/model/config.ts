@@ -1,0 +1,136 @@
+/** Parses a Marian `config.json` (and `generation_config.json`, or the generation keys old folders keep in config.json). */
+import { ModelFileError } from './errors';
+
+export type Activation = 'relu' | 'gelu' | 'swish';
+
+export interface MarianConfig {
+  dModel: number;
+  encoderLayers: number;
+  decoderLayers: number;
+  encoderHeads: number;
+  decoderHeads: number;
+  encoderFfn: number;
+  decoderFfn: number;
+  vocabSize: number;
+  maxPositions: number;
+  activation: Activation;
+  scaleEmbedding: boolean;
+  padTokenId: number;
+  eosTokenId: number;
+  decoderStartTokenId: number;
+  layerNormEps: number;
+}
+
+export interface GenerationSettings {
+  numBeams: number;
+  /** Total decoder length limit, counting the decoder start token (Hugging Face `max_length`). */
+  maxLength: number;
+  badWordsIds: number[][];
+  forcedEosTokenId: number | undefined;
+  lengthPenalty: number;
+  earlyStopping: boolean | 'never';
+}
+
+const ACTIVATIONS: Record<string, Activation> = { relu: 'relu', gelu: 'gelu', swish: 'swish', silu: 'swish' };
+
+type Json = Record<string, unknown>;
+
+function parseJsonObject(file: string, text: string): Json {
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch (e) {
+    throw new ModelFileError(file, `is not valid JSON (${(e as Error).message})`);
+  }
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new ModelFileError(file, 'is not a JSON object');
+  return v as Json;
+}
+
+function int(file: string, o: Json, key: string, fallback?: number, min = 0): number {
+  const v = o[key] ?? fallback;
+  if (v === undefined) throw new ModelFileError(file, `is missing the required key "${key}"`);
+  if (!Number.isSafeInteger(v) || (v as number) < min) {
+    throw new ModelFileError(file, `key "${key}" must be an integer ≥ ${min}, got ${JSON.stringify(v)}`);
+  }
+  return v as number;
+}
+
+function bool(file: string, o: Json, key: string, fallback: boolean): boolean {
+  const v = o[key] ?? fallback;
+  if (typeof v !== 'boolean') throw new ModelFileError(file, `key "${key}" must be true or false, got ${JSON.stringify(v)}`);
+  return v;
+}
+
+export function parseMarianConfig(file: string, text: string): MarianConfig {
+  const o = parseJsonObject(file, text);
+  if (o.model_type !== undefined && o.model_type !== 'marian') {
+    throw new ModelFileError(file, `key "model_type" is ${JSON.stringify(o.model_type)}; only "marian" models are supported`);
+  }
+  const act = o.activation_function ?? 'swish';
+  if (typeof act !== 'string' || !(act in ACTIVATIONS)) {
+    throw new ModelFileError(file, `key "activation_function" is ${JSON.stringify(act)}; supported: relu, gelu, swish`);
+  }
+  // Hugging Face's Marian ignores these BART-era switches; refuse rather than silently compute something else.
+  for (const key of ['normalize_before', 'normalize_embedding', 'add_final_layer_norm', 'add_bias_logits']) {
+    if (o[key] === true) throw new ModelFileError(file, `key "${key}": true is not supported by the Marian architecture`);
+  }
+  const cfg: MarianConfig = {
+    dModel: int(file, o, 'd_model', undefined, 1),
+    encoderLayers: int(file, o, 'encoder_layers', undefined, 1),
+    decoderLayers: int(file, o, 'decoder_layers', undefined, 1),
+    encoderHeads: int(file, o, 'encoder_attention_heads', undefined, 1),
+    decoderHeads: int(file, o, 'decoder_attention_heads', undefined, 1),
+    encoderFfn: int(file, o, 'encoder_ffn_dim', undefined, 1),
+    decoderFfn: int(file, o, 'decoder_ffn_dim', undefined, 1),
+    vocabSize: int(file, o, 'vocab_size', undefined, 2),
+    maxPositions: int(file, o, 'max_position_embeddings', 512, 1),
+    activation: ACTIVATIONS[act],
+    scaleEmbedding: bool(file, o, 'scale_embedding', false),
+    padTokenId: int(file, o, 'pad_token_id'),
+    eosTokenId: int(file, o, 'eos_token_id'),
+    decoderStartTokenId: int(file, o, 'decoder_start_token_id', o.pad_token_id as number),
+    layerNormEps: 1e-5,
+  };
+  if (cfg.dModel % cfg.encoderHeads !== 0) throw new ModelFileError(file, `"d_model" ${cfg.dModel} is not divisible by "encoder_attention_heads" ${cfg.encoderHeads}`);
+  if (cfg.dModel % cfg.decoderHeads !== 0) throw new ModelFileError(file, `"d_model" ${cfg.dModel} is not divisible by "decoder_attention_heads" ${cfg.decoderHeads}`);
+  if (o.decoder_vocab_size !== undefined && o.decoder_vocab_size !== null && o.decoder_vocab_size !== cfg.vocabSize) {
+    throw new ModelFileError(file, `key "decoder_vocab_size" (${JSON.stringify(o.decoder_vocab_size)}) differs from "vocab_size"; separate target embeddings are not supported`);
+  }
+  for (const key of ['padTokenId', 'eosTokenId', 'decoderStartTokenId'] as const) {
+    if (cfg[key] >= cfg.vocabSize) throw new ModelFileError(file, `${key} ${cfg[key]} is outside the vocabulary of ${cfg.vocabSize}`);
+  }
+  return cfg;
+}
+
+/**
+ * Generation settings with Hugging Face's precedence: generation_config.json when present,
+ * otherwise the generation keys of config.json, otherwise transformers' defaults.
+ */
+export function parseGenerationSettings(
+  source: { file: string; text: string },
+  cfg: MarianConfig,
+): GenerationSettings {
+  const o = parseJsonObject(source.file, source.text);
+  const numBeams = int(source.file, o, 'num_beams', 1, 1);
+  const maxLength = int(source.file, o, 'max_length', 20, 1);
+  const bad = o.bad_words_ids ?? [];
+  if (!Array.isArray(bad) || !bad.every((seq) => Array.isArray(seq) && seq.every((t) => Number.isSafeInteger(t) && t >= 0))) {
+    throw new ModelFileError(source.file, `key "bad_words_ids" must be a list of token-id lists, got ${JSON.stringify(bad).slice(0, 80)}`);
+  }
+  const forced = o.forced_eos_token_id;
+  if (forced !== undefined && forced !== null && !(Number.isSafeInteger(forced) && (forced as number) < cfg.vocabSize)) {
+    throw new ModelFileError(source.file, `key "forced_eos_token_id" must be a token id, got ${JSON.stringify(forced)}`);
+  }
+  const lp = o.length_penalty ?? 1.0;
+  if (typeof lp !== 'number' || !Number.isFinite(lp)) throw new ModelFileError(source.file, `key "length_penalty" must be a number`);
+  const es = o.early_stopping ?? false;
+  if (es !== true && es !== false && es !== 'never') throw new ModelFileError(source.file, `key "early_stopping" must be true, false or "never"`);
+  return {
+    numBeams,
+    maxLength,
+    badWordsIds: bad as number[][],
+    forcedEosTokenId: (forced ?? undefined) as number | undefined,
+    lengthPenalty: lp,
+    earlyStopping: es,
+  };
+}

@@ -1,0 +1,147 @@
+/** Runs the model on one sentence and packages what the views show: tokens, attentions, positions, step probabilities. */
+import { throwIfStopped, type ShouldStop } from './cancel';
+import type { AttentionKind, DecodingStep, Explanation } from './explanation';
+import { generate, type GenerationResult } from './generate';
+import type { LoadedModel } from './loadModel';
+import type { StepAttention } from './marian';
+import { alignPieces } from './pieceOffsets';
+
+export interface TranslateOptions {
+  /** Beams (1 = greedy); defaults to 1. */
+  numBeams?: number;
+  /** Generated-token limit; like Hugging Face's max_new_tokens it replaces the model's max_length (start token + this). */
+  maxNewTokens?: number;
+  /** Source token budget (eos included); longer input is truncated. Defaults to the model's position limit. */
+  maxSourceTokens?: number;
+  shouldStop?: ShouldStop;
+}
+
+export interface ExplainOptions extends TranslateOptions {
+  /** Candidates recorded per decoding step; defaults to 5. */
+  topK?: number;
+}
+
+interface Encoded {
+  ids: number[];
+  pieces: string[];
+  text: string;
+  truncated: boolean;
+}
+
+/** Tokenises and cuts to the budget, keeping eos last and the text in step with the kept pieces. */
+function encodeWithBudget(lm: LoadedModel, text: string, budget: number): Encoded {
+  const enc = lm.tokenizer.encode(text);
+  const max = Math.max(2, Math.min(budget, lm.maxSourceTokens));
+  if (enc.ids.length <= max) return { ids: enc.ids, pieces: enc.pieces, text, truncated: false };
+  const keep = max - 1;
+  const offsets = alignPieces(text, enc.pieces.slice(0, keep));
+  const cut = text.slice(0, offsets[keep - 1][1]);
+  const again = lm.tokenizer.encode(cut);
+  // re-tokenising the cut text keeps pieces consistent with what the text now says
+  if (again.ids.length <= max) return { ids: again.ids, pieces: again.pieces, text: cut, truncated: true };
+  return {
+    ids: [...enc.ids.slice(0, keep), enc.ids[enc.ids.length - 1]],
+    pieces: [...enc.pieces.slice(0, keep), enc.pieces[enc.pieces.length - 1]],
+    text: cut,
+    truncated: true,
+  };
+}
+
+function generationOptions(lm: LoadedModel, opts: TranslateOptions, topK: number, capture: boolean) {
+  const gen = lm.generation;
+  const maxLength = opts.maxNewTokens ? opts.maxNewTokens + 1 : gen.maxLength;
+  return { ...gen, maxLength, numBeams: opts.numBeams ?? 1, topK, captureAttention: capture, shouldStop: opts.shouldStop };
+}
+
+export function translate(lm: LoadedModel, text: string, opts: TranslateOptions = {}): { text: string; ids: number[]; truncated: boolean } {
+  const src = encodeWithBudget(lm, text, opts.maxSourceTokens ?? lm.maxSourceTokens);
+  const enc = lm.model.encode(src.ids, { shouldStop: opts.shouldStop });
+  const result = generate(lm.model, lm.model.crossMemory(enc), generationOptions(lm, opts, 1, false));
+  return { text: lm.tokenizer.decode(result.ids), ids: result.ids, truncated: src.truncated };
+}
+
+export function explain(lm: LoadedModel, text: string, opts: ExplainOptions = {}): Explanation {
+  const t0 = performance.now();
+  const cfg = lm.config;
+  const src = encodeWithBudget(lm, text, opts.maxSourceTokens ?? lm.maxSourceTokens);
+  const t1 = performance.now();
+  const enc = lm.model.encode(src.ids, { capture: true, shouldStop: opts.shouldStop });
+  const mem = lm.model.crossMemory(enc);
+  const t2 = performance.now();
+  const numBeams = opts.numBeams ?? 1;
+  const result = generate(lm.model, mem, generationOptions(lm, opts, opts.topK ?? 5, numBeams === 1));
+  const rows = result.attention ?? teacherForcedAttention(lm, result, mem, opts.shouldStop);
+  const t3 = performance.now();
+
+  const tok = lm.tokenizer;
+  const targetPieces = result.ids.map((id) => tok.idToPiece(id));
+  const decoderInputs = targetPieces.slice(0, -1);
+  const S = src.ids.length, T = decoderInputs.length;
+  const Hd = cfg.decoderHeads;
+  const steps: DecodingStep[] = result.steps.map((s, i) => ({
+    position: i + 1,
+    chosenId: s.chosenId,
+    chosenPiece: tok.idToPiece(s.chosenId),
+    chosenProb: s.chosenProb,
+    topIds: s.topIds,
+    topPieces: s.topIds.map((id) => tok.idToPiece(id)),
+    topProbs: s.topProbs,
+  }));
+  const encoder: AttentionKind = {
+    heads: cfg.encoderHeads, queryLen: S, keyLen: S, queryTokens: src.pieces, keyTokens: src.pieces,
+    layers: enc.attentions!.map((a) => Array.from(a)),
+  };
+  const decoder: AttentionKind = {
+    heads: Hd, queryLen: T, keyLen: T, queryTokens: decoderInputs, keyTokens: decoderInputs,
+    layers: stackRows(rows, 'self', cfg.decoderLayers, Hd, T, T),
+  };
+  const cross: AttentionKind = {
+    heads: Hd, queryLen: T, keyLen: S, queryTokens: decoderInputs, keyTokens: src.pieces,
+    layers: stackRows(rows, 'cross', cfg.decoderLayers, Hd, T, S),
+  };
+  const positions = Math.max(S, T);
+  return {
+    model: lm.summary,
+    sourceText: src.text,
+    truncated: src.truncated,
+    sourcePieces: src.pieces,
+    sourceIds: src.ids,
+    sourceOffsets: alignPieces(src.text, src.pieces),
+    targetPieces,
+    targetIds: result.ids,
+    translation: tok.decode(result.ids),
+    attentions: { encoder, decoder, cross },
+    positional: { positions, dModel: cfg.dModel, values: Array.from(lm.model.positions(positions)) },
+    steps,
+    numBeams,
+    timingsMs: { tokenize: t1 - t0, encode: t2 - t1, decode: t3 - t2, total: performance.now() - t0 },
+  };
+}
+
+/** Beam search keeps no attention; replaying the chosen tokens through the decoder gives the same rows. */
+function teacherForcedAttention(lm: LoadedModel, result: GenerationResult, mem: ReturnType<LoadedModel['model']['crossMemory']>, shouldStop?: ShouldStop): StepAttention[] {
+  const state = lm.model.newDecoderState(result.ids.length);
+  const rows: StepAttention[] = [];
+  for (let t = 0; t < result.ids.length - 1; t++) {
+    throwIfStopped(shouldStop);
+    const capture: StepAttention = { self: [], cross: [] };
+    lm.model.decodeStep([result.ids[t]], [state], mem, undefined, capture);
+    rows.push(capture);
+  }
+  return rows;
+}
+
+/** Lays per-step rows ([heads, keysSoFar]) into per-layer [heads, T, K] matrices (future keys stay 0). */
+function stackRows(rows: StepAttention[], kind: 'self' | 'cross', layers: number, heads: number, T: number, K: number): number[][] {
+  const out: number[][] = [];
+  for (let l = 0; l < layers; l++) {
+    const m = new Array<number>(heads * T * K).fill(0);
+    for (let t = 0; t < T; t++) {
+      const row = rows[t][kind][l];
+      const width = row.length / heads;
+      for (let h = 0; h < heads; h++) for (let j = 0; j < width; j++) m[(h * T + t) * K + j] = row[h * width + j];
+    }
+    out.push(m);
+  }
+  return out;
+}

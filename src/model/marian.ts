@@ -1,0 +1,205 @@
+/** The Marian encoder–decoder forward pass (post-LayerNorm, as Hugging Face's MarianMTModel computes it). */
+import { multiHeadAttention } from './attention';
+import { throwIfStopped, type ShouldStop } from './cancel';
+import type { MarianConfig } from './config';
+import { matmulTransB } from './matmul';
+import { activateInPlace, addInPlace, layerNormInPlace } from './ops';
+import { sinusoidalPositions } from './positions';
+import type { AttentionWeights, Linear, MarianWeights } from './weights';
+
+export interface EncoderOutput {
+  length: number;
+  /** [length, dModel] last hidden state. */
+  hidden: Float32Array;
+  /** [length, dModel] scaled embeddings + positions (only when captured). */
+  embeddingOutput?: Float32Array;
+  /** Per layer [heads, length, length] (only when captured). */
+  attentions?: Float32Array[];
+}
+
+/** Cross-attention keys and values per decoder layer, computed once per source sentence. */
+export interface CrossMemory {
+  length: number;
+  keys: Float32Array[];
+  values: Float32Array[];
+}
+
+/** One hypothesis's self-attention cache: per layer [capacity, dModel] keys and values. */
+export interface DecoderState {
+  length: number;
+  capacity: number;
+  keys: Float32Array[];
+  values: Float32Array[];
+}
+
+/** Attention rows of a single-hypothesis decoder step: per layer [heads, keys]. */
+export interface StepAttention {
+  self: Float32Array[];
+  cross: Float32Array[];
+}
+
+export class MarianModel {
+  private readonly embedScale: number;
+  private positionTable: Float32Array;
+
+  constructor(readonly config: MarianConfig, readonly weights: MarianWeights) {
+    this.embedScale = config.scaleEmbedding ? Math.sqrt(config.dModel) : 1;
+    this.positionTable = sinusoidalPositions(Math.min(config.maxPositions, 64), config.dModel);
+  }
+
+  /** The sinusoid rows for positions [0, n): exactly what is added to the scaled embeddings. */
+  positions(n: number): Float32Array {
+    const d = this.config.dModel;
+    if (n * d > this.positionTable.length) this.positionTable = sinusoidalPositions(Math.max(n, 2 * this.positionTable.length / d), d);
+    return this.positionTable.subarray(0, n * d);
+  }
+
+  private embed(ids: ArrayLike<number>, startPos: number, out: Float32Array): void {
+    const d = this.config.dModel;
+    const emb = this.weights.embeddings;
+    const pos = this.positions(startPos + ids.length);
+    for (let i = 0; i < ids.length; i++) {
+      const eo = ids[i] * d, po = (startPos + i) * d, oo = i * d;
+      for (let c = 0; c < d; c++) out[oo + c] = emb[eo + c] * this.embedScale + pos[po + c];
+    }
+  }
+
+  encode(ids: number[], opts: { capture?: boolean; shouldStop?: ShouldStop } = {}): EncoderOutput {
+    const cfg = this.config;
+    const d = cfg.dModel, n = ids.length, H = cfg.encoderHeads;
+    for (const id of ids) if (!(Number.isInteger(id) && id >= 0 && id < cfg.vocabSize)) throw new RangeError(`token id ${id} is outside the vocabulary`);
+    if (n > cfg.maxPositions) throw new RangeError(`${n} tokens exceed the model's ${cfg.maxPositions} positions`);
+    const x = new Float32Array(n * d);
+    this.embed(ids, 0, x);
+    const result: EncoderOutput = { length: n, hidden: x };
+    if (opts.capture) {
+      result.embeddingOutput = x.slice();
+      result.attentions = [];
+    }
+    const q = new Float32Array(n * d), k = new Float32Array(n * d), v = new Float32Array(n * d), ctx = new Float32Array(n * d);
+    const tmp = new Float32Array(n * d), scores = new Float32Array(n);
+    const ffn = new Float32Array(n * cfg.encoderFfn);
+    for (const layer of this.weights.encoder) {
+      throwIfStopped(opts.shouldStop);
+      const probs = opts.capture ? new Float32Array(H * n * n) : undefined;
+      this.selfAttention(layer.selfAttn, x, n, H, q, k, v, ctx, tmp, scores, probs);
+      addInPlace(x, tmp, n * d);
+      layerNormInPlace(x, n, d, layer.selfAttnNorm.gamma, layer.selfAttnNorm.beta, cfg.layerNormEps);
+      this.feedForward(layer.fc1, layer.fc2, x, n, ffn, tmp);
+      addInPlace(x, tmp, n * d);
+      layerNormInPlace(x, n, d, layer.finalNorm.gamma, layer.finalNorm.beta, cfg.layerNormEps);
+      if (probs) result.attentions!.push(probs);
+    }
+    return result;
+  }
+
+  private selfAttention(
+    w: AttentionWeights, x: Float32Array, n: number, heads: number,
+    q: Float32Array, k: Float32Array, v: Float32Array, ctx: Float32Array, out: Float32Array, scores: Float32Array, probs?: Float32Array,
+  ): void {
+    const d = this.config.dModel;
+    linear(w.q, x, n, q);
+    linear(w.k, x, n, k);
+    linear(w.v, x, n, v);
+    multiHeadAttention(q, n, k, v, n, d, heads, ctx, scores, probs);
+    linear(w.out, ctx, n, out);
+  }
+
+  private feedForward(fc1: Linear, fc2: Linear, x: Float32Array, n: number, hidden: Float32Array, out: Float32Array): void {
+    linear(fc1, x, n, hidden);
+    activateInPlace(hidden, n * fc1.outDim, this.config.activation);
+    linear(fc2, hidden, n, out);
+  }
+
+  crossMemory(enc: EncoderOutput): CrossMemory {
+    const n = enc.length, d = this.config.dModel;
+    const keys: Float32Array[] = [], values: Float32Array[] = [];
+    for (const layer of this.weights.decoder) {
+      const k = new Float32Array(n * d), v = new Float32Array(n * d);
+      linear(layer.crossAttn.k, enc.hidden, n, k);
+      linear(layer.crossAttn.v, enc.hidden, n, v);
+      keys.push(k);
+      values.push(v);
+    }
+    return { length: n, keys, values };
+  }
+
+  newDecoderState(capacity: number): DecoderState {
+    const d = this.config.dModel;
+    const keys: Float32Array[] = [], values: Float32Array[] = [];
+    for (let l = 0; l < this.config.decoderLayers; l++) {
+      keys.push(new Float32Array(capacity * d));
+      values.push(new Float32Array(capacity * d));
+    }
+    return { length: 0, capacity, keys, values };
+  }
+
+  copyDecoderState(from: DecoderState, to: DecoderState): void {
+    const used = from.length * this.config.dModel;
+    for (let l = 0; l < from.keys.length; l++) {
+      to.keys[l].set(from.keys[l].subarray(0, used));
+      to.values[l].set(from.values[l].subarray(0, used));
+    }
+    to.length = from.length;
+  }
+
+  /**
+   * Feeds one token to each of `tokens.length` hypotheses (row b uses states[b]), appends to their caches,
+   * and writes the next-token logits [B, vocab] to `logits` (when given) and/or the final hidden rows.
+   * `capture` (single hypothesis only) receives that step's attention rows.
+   */
+  decodeStep(
+    tokens: ArrayLike<number>, states: DecoderState[], mem: CrossMemory,
+    logits: Float32Array | undefined, capture?: StepAttention,
+  ): void {
+    const cfg = this.config;
+    const d = cfg.dModel, B = tokens.length, H = cfg.decoderHeads;
+    const pos = states[0].length;
+    for (const s of states) if (s.length !== pos || pos >= s.capacity) throw new RangeError('decoder states out of step or full');
+    const x = new Float32Array(B * d);
+    const embPos = this.positions(pos + 1).subarray(pos * d, (pos + 1) * d);
+    for (let b = 0; b < B; b++) {
+      const eo = tokens[b] * d;
+      for (let c = 0; c < d; c++) x[b * d + c] = this.weights.embeddings[eo + c] * this.embedScale + embPos[c];
+    }
+    const q = new Float32Array(B * d), kv = new Float32Array(B * d), ctx = new Float32Array(B * d), tmp = new Float32Array(B * d);
+    const scores = new Float32Array(Math.max(pos + 1, mem.length));
+    const ffn = new Float32Array(B * cfg.decoderFfn);
+    for (let l = 0; l < this.weights.decoder.length; l++) {
+      const layer = this.weights.decoder[l];
+      // masked self-attention: the new key/value rows join each hypothesis's cache
+      linear(layer.selfAttn.q, x, B, q);
+      linear(layer.selfAttn.k, x, B, kv);
+      for (let b = 0; b < B; b++) states[b].keys[l].set(kv.subarray(b * d, (b + 1) * d), pos * d);
+      linear(layer.selfAttn.v, x, B, kv);
+      for (let b = 0; b < B; b++) states[b].values[l].set(kv.subarray(b * d, (b + 1) * d), pos * d);
+      for (let b = 0; b < B; b++) {
+        const probs = capture ? new Float32Array(H * (pos + 1)) : undefined;
+        multiHeadAttention(q.subarray(b * d, (b + 1) * d), 1, states[b].keys[l], states[b].values[l], pos + 1, d, H, ctx.subarray(b * d, (b + 1) * d), scores, probs);
+        if (capture && probs) capture.self.push(probs);
+      }
+      linear(layer.selfAttn.out, ctx, B, tmp);
+      addInPlace(x, tmp, B * d);
+      layerNormInPlace(x, B, d, layer.selfAttnNorm.gamma, layer.selfAttnNorm.beta, cfg.layerNormEps);
+      // encoder–decoder attention
+      linear(layer.crossAttn.q, x, B, q);
+      for (let b = 0; b < B; b++) {
+        const probs = capture ? new Float32Array(H * mem.length) : undefined;
+        multiHeadAttention(q.subarray(b * d, (b + 1) * d), 1, mem.keys[l], mem.values[l], mem.length, d, H, ctx.subarray(b * d, (b + 1) * d), scores, probs);
+        if (capture && probs) capture.cross.push(probs);
+      }
+      linear(layer.crossAttn.out, ctx, B, tmp);
+      addInPlace(x, tmp, B * d);
+      layerNormInPlace(x, B, d, layer.crossAttnNorm.gamma, layer.crossAttnNorm.beta, cfg.layerNormEps);
+      this.feedForward(layer.fc1, layer.fc2, x, B, ffn, tmp);
+      addInPlace(x, tmp, B * d);
+      layerNormInPlace(x, B, d, layer.finalNorm.gamma, layer.finalNorm.beta, cfg.layerNormEps);
+    }
+    for (const s of states) s.length = pos + 1;
+    if (logits) matmulTransB(x, B, d, this.weights.lmHead, cfg.vocabSize, logits, this.weights.finalLogitsBias);
+  }
+}
+
+function linear(w: Linear, x: Float32Array, rows: number, out: Float32Array): void {
+  matmulTransB(x, rows, w.inDim, w.weight, w.outDim, out, w.bias);
+}

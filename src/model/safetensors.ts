@@ -1,0 +1,95 @@
+/** Reads the safetensors format (8-byte little-endian header length, JSON header, raw little-endian tensor data). */
+import { ModelFileError } from './errors';
+
+export type DType = 'F32' | 'F16' | 'BF16';
+const BYTES: Record<DType, number> = { F32: 4, F16: 2, BF16: 2 };
+
+export interface RawTensor {
+  dtype: DType;
+  shape: number[];
+  /** The tensor's bytes (a view into the file buffer, not a copy). */
+  bytes: Uint8Array;
+}
+
+/** Header sizes above this are refused before any JSON parsing (real models have headers of a few hundred KB). */
+const MAX_HEADER_BYTES = 100 * 1024 * 1024;
+
+export function parseSafetensors(file: string, buf: Uint8Array): Map<string, RawTensor> {
+  const fail = (problem: string): never => {
+    throw new ModelFileError(file, problem);
+  };
+  if (buf.byteLength < 8) fail(`file is ${buf.byteLength} bytes, too short for a safetensors header`);
+  const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  const headerLen = Number(view.getBigUint64(0, true));
+  if (headerLen > MAX_HEADER_BYTES || 8 + headerLen > buf.byteLength) {
+    fail(`header length ${headerLen} does not fit in a file of ${buf.byteLength} bytes (truncated or not safetensors)`);
+  }
+  let header: unknown;
+  try {
+    header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(buf.subarray(8, 8 + headerLen)));
+  } catch (e) {
+    fail(`header is not valid UTF-8 JSON (${(e as Error).message})`);
+  }
+  if (typeof header !== 'object' || header === null || Array.isArray(header)) fail('header is not a JSON object');
+  const dataStart = 8 + headerLen;
+  const dataLen = buf.byteLength - dataStart;
+  const tensors = new Map<string, RawTensor>();
+  const spans: Array<[number, number, string]> = [];
+  for (const [name, info] of Object.entries(header as Record<string, unknown>)) {
+    if (name === '__metadata__') continue;
+    if (typeof info !== 'object' || info === null) fail(`tensor "${name}" has no description object`);
+    const { dtype, shape, data_offsets: offsets } = info as Record<string, unknown>;
+    if (dtype !== 'F32' && dtype !== 'F16' && dtype !== 'BF16') {
+      fail(`tensor "${name}" has dtype ${JSON.stringify(dtype)}; supported: F32, F16, BF16`);
+    }
+    if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
+      fail(`tensor "${name}" has an invalid shape ${JSON.stringify(shape)}`);
+    }
+    if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every((o) => Number.isSafeInteger(o) && o >= 0)) {
+      fail(`tensor "${name}" has invalid data_offsets ${JSON.stringify(offsets)}`);
+    }
+    const [begin, end] = offsets as [number, number];
+    if (begin > end || end > dataLen) {
+      fail(`tensor "${name}" data_offsets [${begin}, ${end}] point outside the ${dataLen}-byte data section`);
+    }
+    const count = (shape as number[]).reduce((a, b) => a * b, 1);
+    const dt = dtype as DType;
+    if (count * BYTES[dt] !== end - begin) {
+      fail(`tensor "${name}" of shape [${(shape as number[]).join(', ')}] ${dt} needs ${count * BYTES[dt]} bytes but data_offsets span ${end - begin}`);
+    }
+    spans.push([begin, end, name]);
+    tensors.set(name, { dtype: dt, shape: shape as number[], bytes: buf.subarray(dataStart + begin, dataStart + end) });
+  }
+  spans.sort((a, b) => a[0] - b[0]);
+  for (let i = 1; i < spans.length; i++) {
+    if (spans[i][0] < spans[i - 1][1]) fail(`tensors "${spans[i - 1][2]}" and "${spans[i][2]}" overlap`);
+  }
+  return tensors;
+}
+
+/** Widens one tensor to float32. F32 data is viewed in place when aligned; F16/BF16 are converted. */
+export function toFloat32(t: RawTensor): Float32Array {
+  const n = t.bytes.byteLength / BYTES[t.dtype];
+  if (t.dtype === 'F32') {
+    if (t.bytes.byteOffset % 4 === 0) return new Float32Array(t.bytes.buffer, t.bytes.byteOffset, n);
+    return new Float32Array(t.bytes.slice().buffer, 0, n);
+  }
+  const out = new Float32Array(n);
+  const dv = new DataView(t.bytes.buffer, t.bytes.byteOffset, t.bytes.byteLength);
+  if (t.dtype === 'BF16') {
+    const u32 = new Uint32Array(out.buffer);
+    for (let i = 0; i < n; i++) u32[i] = dv.getUint16(2 * i, true) << 16;
+  } else {
+    for (let i = 0; i < n; i++) out[i] = halfToFloat(dv.getUint16(2 * i, true));
+  }
+  return out;
+}
+
+function halfToFloat(h: number): number {
+  const sign = h & 0x8000 ? -1 : 1;
+  const exp = (h >> 10) & 0x1f;
+  const frac = h & 0x3ff;
+  if (exp === 0) return sign * frac * 2 ** -24;
+  if (exp === 0x1f) return frac ? NaN : sign * Infinity;
+  return sign * (1 + frac / 1024) * 2 ** (exp - 15);
+}
