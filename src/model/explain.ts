@@ -57,7 +57,7 @@ export function translate(lm: LoadedModel, text: string, opts: TranslateOptions 
   const src = encodeWithBudget(lm, text, opts.maxSourceTokens ?? lm.maxSourceTokens);
   const enc = lm.model.encode(src.ids, { shouldStop: opts.shouldStop });
   const result = generate(lm.model, lm.model.crossMemory(enc), generationOptions(lm, opts, 1, false));
-  return { text: lm.tokenizer.decode(result.ids), ids: result.ids, truncated: src.truncated };
+  return { text: lm.tokenizer.decode(result.ids, { skipSpecialTokens: true }), ids: result.ids, truncated: src.truncated };
 }
 
 export function explain(lm: LoadedModel, text: string, opts: ExplainOptions = {}): Explanation {
@@ -109,7 +109,7 @@ export function explain(lm: LoadedModel, text: string, opts: ExplainOptions = {}
     sourceOffsets: alignPieces(src.text, src.pieces),
     targetPieces,
     targetIds: result.ids,
-    translation: tok.decode(result.ids),
+    translation: tok.decode(result.ids, { skipSpecialTokens: true }),
     attentions: { encoder, decoder, cross },
     positional: { positions, dModel: cfg.dModel, values: Array.from(lm.model.positions(positions)) },
     steps,

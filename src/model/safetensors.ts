@@ -72,7 +72,10 @@ export function toFloat32(t: RawTensor): Float32Array {
   const n = t.bytes.byteLength / BYTES[t.dtype];
   if (t.dtype === 'F32') {
     if (t.bytes.byteOffset % 4 === 0) return new Float32Array(t.bytes.buffer, t.bytes.byteOffset, n);
-    return new Float32Array(t.bytes.slice().buffer, 0, n);
+    // unaligned: copy (Buffer#slice would be a view, so copy through a fresh Uint8Array)
+    const copy = new Uint8Array(t.bytes.byteLength);
+    copy.set(t.bytes);
+    return new Float32Array(copy.buffer, 0, n);
   }
   const out = new Float32Array(n);
   const dv = new DataView(t.bytes.buffer, t.bytes.byteOffset, t.bytes.byteLength);

@@ -1,0 +1,68 @@
+/**
+ * Translates the test sources greedy and with beam 4 and reports the exact-match rate against
+ * Hugging Face's translations (test/fixtures/conformance/test.hyp.beam{1,4}.tsv, max_new_tokens=128).
+ *   npm run conformance [-- --limit N] [-- --workers N]
+ * Exits non-zero when a rate is below --min (default 1.0 = every sentence identical).
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
+import { Command } from 'commander';
+import { findBundledModel } from '../src/model/bundledModel';
+import { loadModelFolder, translate } from '../src/model';
+
+const FIXTURES = path.resolve(__dirname, '..', 'test', 'fixtures', 'conformance');
+
+function readPairs(file: string): Array<[string, string]> {
+  return fs.readFileSync(path.join(FIXTURES, file), 'utf8').split('\n').filter(Boolean).map((l) => {
+    const [src, hyp] = l.split('\t');
+    return [src, hyp ?? ''];
+  });
+}
+
+interface Job { beams: number; sources: string[] }
+
+if (!isMainThread) {
+  const { beams, sources } = workerData as Job;
+  const lm = loadModelFolder(findBundledModel());
+  parentPort!.postMessage(sources.map((s) => translate(lm, s, { numBeams: beams, maxNewTokens: 128 }).text));
+} else {
+  const o = new Command()
+    .option('--limit <n>', 'only the first n sources', (v) => parseInt(v, 10))
+    .option('--workers <n>', 'worker threads', (v) => parseInt(v, 10), 2)
+    .option('--min <rate>', 'fail below this exact-match rate', parseFloat, 1.0)
+    .parse(process.argv)
+    .opts<{ limit?: number; workers: number; min: number }>();
+
+  const run = (beams: number, sources: string[]): Promise<string[]> => {
+    const n = Math.max(1, o.workers);
+    const size = Math.ceil(sources.length / n);
+    const parts = Array.from({ length: n }, (_, i) => sources.slice(i * size, (i + 1) * size)).filter((p) => p.length);
+    return Promise.all(parts.map((part) => new Promise<string[]>((resolve, reject) => {
+      // workers do not inherit the tsx loader: register it before requiring this file
+      const boot = `require('tsx/cjs'); require(${JSON.stringify(__filename)});`;
+      const w = new Worker(boot, { eval: true, workerData: { beams, sources: part } satisfies Job });
+      w.once('message', resolve);
+      w.once('error', reject);
+    }))).then((r) => r.flat());
+  };
+
+  (async () => {
+    let failed = false;
+    for (const [beams, file] of [[1, 'test.hyp.beam1.tsv'], [4, 'test.hyp.beam4.tsv']] as const) {
+      const pairs = readPairs(file).slice(0, o.limit);
+      const t0 = performance.now();
+      const outs = await run(beams, pairs.map((p) => p[0]));
+      const secs = (performance.now() - t0) / 1000;
+      const mismatches = pairs.map((p, i) => ({ src: p[0], hf: p[1], ours: outs[i] })).filter((m) => m.hf !== m.ours);
+      const rate = 1 - mismatches.length / pairs.length;
+      console.log(`${beams === 1 ? 'greedy ' : 'beam 4 '}: ${pairs.length - mismatches.length}/${pairs.length} identical (${(100 * rate).toFixed(2)}%) in ${secs.toFixed(1)} s`);
+      for (const m of mismatches) console.log(`  MISMATCH ${JSON.stringify(m.src)}\n    hf:   ${JSON.stringify(m.hf)}\n    ours: ${JSON.stringify(m.ours)}`);
+      if (rate < o.min) failed = true;
+    }
+    process.exit(failed ? 1 : 0);
+  })().catch((e) => {
+    console.error(e);
+    process.exit(2);
+  });
+}

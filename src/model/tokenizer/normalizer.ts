@@ -1,0 +1,201 @@
+/**
+ * SentencePiece's text normalizer (normalizer.cc), reproduced byte for byte.
+ *
+ * The precompiled charsmap is `<uint32 LE trie size><Darts double-array trie><NUL-separated replacement pool>`.
+ * At each position the longest trie match is replaced by its pooled string; otherwise one UTF-8 character is
+ * copied (a malformed byte becomes U+FFFD). Whitespace is then trimmed/collapsed, a dummy `▁` prefix added and
+ * spaces escaped as `▁`, as the spec's flags say.
+ */
+import type { ByteTrie } from './byteTrie';
+import type { NormalizerSpec } from './sentencepieceModel';
+import { ByteWriter, REPLACEMENT_CHAR, decodeUtf8, encodeUtf8, validCharLen } from './utf8';
+
+const SPACE = 0x20;
+/** U+2581 LOWER ONE EIGHTH BLOCK, SentencePiece's visible space. */
+const SPACE_SYMBOL = new Uint8Array([0xe2, 0x96, 0x81]);
+const PLAIN_SPACE = new Uint8Array([SPACE]);
+/** SentencePiece keeps only this many prefix matches per position (normalizer.h kMaxTrieResultsSize). */
+const MAX_TRIE_RESULTS = 32;
+
+/** The Darts-clone double array, read-only. Out-of-range reads count as a mismatch instead of crashing. */
+class DoubleArray {
+  constructor(private readonly units: Uint32Array) {}
+
+  /**
+   * Walks `buf[pos, end)` and returns the [length, value] of the longest key that is a prefix of it,
+   * considering only the first MAX_TRIE_RESULTS matches as commonPrefixSearch does; length 0 when none.
+   */
+  longestMatch(buf: Uint8Array, pos: number, end: number): [number, number] {
+    const units = this.units;
+    const n = units.length;
+    if (n === 0) return [0, 0];
+    let node = offsetOf(units[0]);
+    let bestLen = 0;
+    let bestValue = 0;
+    let results = 0;
+    for (let i = pos; i < end; i++) {
+      const byte = buf[i];
+      node ^= byte;
+      if (node >= n) break;
+      const unit = units[node];
+      // label(): low byte plus the leaf flag bit 31, so leaf units never match a byte.
+      if ((unit & 0x800000ff) >>> 0 !== byte) break;
+      node ^= offsetOf(unit);
+      if ((unit >>> 8) & 1) {
+        if (node >= n) break;
+        if (results < MAX_TRIE_RESULTS) {
+          bestLen = i + 1 - pos;
+          bestValue = units[node] & 0x7fffffff;
+        }
+        results++;
+      }
+    }
+    return [bestLen, bestValue];
+  }
+}
+
+function offsetOf(unit: number): number {
+  return (unit >>> 10) << ((unit & (1 << 9)) >>> 6);
+}
+
+export interface NormalizerOptions {
+  /** TrainerSpec.treat_whitespace_as_suffix: the dummy `▁` goes at the end instead. */
+  treatWhitespaceAsSuffix?: boolean;
+  /** User-defined symbols, which are copied verbatim before any charsmap rule applies. */
+  userDefined?: ByteTrie;
+}
+
+export class Normalizer {
+  private readonly trie?: DoubleArray;
+  private readonly pool: Uint8Array = new Uint8Array(0);
+  private readonly poolCache = new Map<number, Uint8Array>();
+  private readonly suffix: boolean;
+  private readonly userDefined?: ByteTrie;
+
+  // Result of the last prefix() call, kept in fields so the hot loop allocates nothing.
+  private matchLen = 0;
+  private repl: Uint8Array = REPLACEMENT_CHAR;
+  private replStart = 0;
+  private replEnd = 0;
+
+  /** Throws an Error when the charsmap blob is malformed (callers name the file). */
+  constructor(private readonly spec: NormalizerSpec, options: NormalizerOptions = {}) {
+    this.suffix = options.treatWhitespaceAsSuffix ?? false;
+    this.userDefined = options.userDefined && !options.userDefined.isEmpty ? options.userDefined : undefined;
+    const blob = spec.precompiledCharsmap;
+    if (blob.length === 0) return; // identity normalizer
+    if (blob.length <= 4) throw new Error('normalization charsmap is broken (too short)');
+    const view = new DataView(blob.buffer, blob.byteOffset, blob.byteLength);
+    const trieSize = view.getUint32(0, true);
+    if (trieSize >= blob.length) throw new Error('normalization charsmap trie size exceeds the blob');
+    const units = new Uint32Array(Math.floor(trieSize / 4));
+    for (let i = 0; i < units.length; i++) units[i] = view.getUint32(4 + i * 4, true);
+    this.trie = new DoubleArray(units);
+    this.pool = blob.subarray(4 + trieSize);
+  }
+
+  /** The NUL-terminated pool string starting at `offset` (empty when out of range). */
+  private pooled(offset: number): Uint8Array {
+    let s = this.poolCache.get(offset);
+    if (s === undefined) {
+      if (offset >= this.pool.length) s = new Uint8Array(0);
+      else {
+        let end = this.pool.indexOf(0, offset);
+        if (end < 0) end = this.pool.length;
+        s = this.pool.subarray(offset, end);
+      }
+      this.poolCache.set(offset, s);
+    }
+    return s;
+  }
+
+  /** NormalizePrefix: how many input bytes at `pos` are consumed and what replaces them. */
+  private prefix(input: Uint8Array, pos: number, end: number): void {
+    if (this.userDefined) {
+      const len = this.userDefined.longestPrefix(input, pos, end);
+      if (len > 0) return this.setVerbatim(input, pos, len);
+    }
+    if (this.trie) {
+      const [len, value] = this.trie.longestMatch(input, pos, end);
+      if (len > 0) {
+        const s = this.pooled(value);
+        this.matchLen = len;
+        this.repl = s;
+        this.replStart = 0;
+        this.replEnd = s.length;
+        return;
+      }
+    }
+    const len = validCharLen(input, pos, end);
+    if (len === 0) {
+      // Malformed UTF-8: one byte is consumed and U+FFFD emitted.
+      this.matchLen = 1;
+      this.repl = REPLACEMENT_CHAR;
+      this.replStart = 0;
+      this.replEnd = 3;
+      return;
+    }
+    this.setVerbatim(input, pos, len);
+  }
+
+  private setVerbatim(input: Uint8Array, pos: number, len: number): void {
+    this.matchLen = len;
+    this.repl = input;
+    this.replStart = pos;
+    this.replEnd = pos + len;
+  }
+
+  /** Normalizes UTF-8 bytes (invalid sequences allowed) into UTF-8 bytes. */
+  normalize(input: Uint8Array): Uint8Array {
+    const { removeExtraWhitespaces, escapeWhitespaces, addDummyPrefix } = this.spec;
+    const end = input.length;
+    let pos = 0;
+    if (removeExtraWhitespaces) {
+      // Leading characters that normalize to exactly one space are dropped.
+      while (pos < end) {
+        this.prefix(input, pos, end);
+        if (this.replEnd - this.replStart !== 1 || this.repl[this.replStart] !== SPACE) break;
+        pos += this.matchLen;
+      }
+    }
+    if (pos >= end) return new Uint8Array(0);
+
+    const out = new ByteWriter((end - pos) * 3 + 8);
+    const addWs = (): void => {
+      if (escapeWhitespaces) out.append(SPACE_SYMBOL, 0, 3);
+      else out.push(SPACE);
+    };
+    if (!this.suffix && addDummyPrefix) addWs();
+
+    let prevSpace = removeExtraWhitespaces;
+    while (pos < end) {
+      this.prefix(input, pos, end);
+      const repl = this.repl;
+      let s = this.replStart;
+      const e = this.replEnd;
+      // A piece that starts with spaces right after a space loses them.
+      while (prevSpace && s < e && repl[s] === SPACE) s++;
+      if (s < e) {
+        for (let i = s; i < e; i++) {
+          if (escapeWhitespaces && repl[i] === SPACE) out.append(SPACE_SYMBOL, 0, 3);
+          else out.push(repl[i]);
+        }
+        prevSpace = repl[e - 1] === SPACE;
+      }
+      pos += this.matchLen;
+      if (!removeExtraWhitespaces) prevSpace = false;
+    }
+
+    if (removeExtraWhitespaces) {
+      const ws = escapeWhitespaces ? SPACE_SYMBOL : PLAIN_SPACE;
+      while (out.endsWith(ws)) out.length -= ws.length;
+    }
+    if (this.suffix && addDummyPrefix) addWs();
+    return out.bytes();
+  }
+
+  /** Convenience wrapper for strings (lone surrogates become U+FFFD on encoding). */
+  normalizeText(text: string): string {
+    return decodeUtf8(this.normalize(encodeUtf8(text)));
+  }
+}
