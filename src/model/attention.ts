@@ -2,7 +2,8 @@
 
 /**
  * For each query row q (nq of them) and head h: p = softmax(q_h·k_hᵀ·scale) over the first `nk` key rows
- * (with `causal`, query i sees keys ≤ i + causalOffset), then ctx_h = p·v_h.
+ * (with `causal`, query i sees keys ≤ i + causalOffset; keys whose `keyMask` entry is 0 — padding — get no weight),
+ * then ctx_h = p·v_h.
  * Probabilities are written to `probs` as [heads, nq, nk] when given (the numbers the views show).
  */
 export function multiHeadAttention(
@@ -13,6 +14,7 @@ export function multiHeadAttention(
   scores: Float32Array,
   probs?: Float32Array,
   causalOffset = -1,
+  keyMask?: ArrayLike<number>,
 ): void {
   const hd = d / heads;
   const scale = 1 / Math.sqrt(hd);
@@ -22,6 +24,10 @@ export function multiHeadAttention(
       const qo = i * d + ho;
       const visible = causalOffset >= 0 ? Math.min(nk, i + causalOffset + 1) : nk;
       for (let j = 0; j < visible; j++) {
+        if (keyMask && keyMask[j] === 0) {
+          scores[j] = -Infinity;
+          continue;
+        }
         const ko = j * d + ho;
         let s = 0;
         for (let t = 0; t < hd; t++) s += q[qo + t] * k[ko + t];

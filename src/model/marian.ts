@@ -9,6 +9,8 @@ import type { AttentionWeights, Linear, MarianWeights } from './weights';
 
 export interface EncoderOutput {
   length: number;
+  /** Hugging Face attention_mask: 1 for real tokens, 0 for padding (absent = all real). */
+  attentionMask?: ArrayLike<number>;
   /** [length, dModel] last hidden state. */
   hidden: Float32Array;
   /** [length, dModel] scaled embeddings + positions (only when captured). */
@@ -20,6 +22,7 @@ export interface EncoderOutput {
 /** Cross-attention keys and values per decoder layer, computed once per source sentence. */
 export interface CrossMemory {
   length: number;
+  attentionMask?: ArrayLike<number>;
   keys: Float32Array[];
   values: Float32Array[];
 }
@@ -64,14 +67,16 @@ export class MarianModel {
     }
   }
 
-  encode(ids: number[], opts: { capture?: boolean; shouldStop?: ShouldStop } = {}): EncoderOutput {
+  encode(ids: number[], opts: { capture?: boolean; shouldStop?: ShouldStop; attentionMask?: ArrayLike<number> } = {}): EncoderOutput {
     const cfg = this.config;
     const d = cfg.dModel, n = ids.length, H = cfg.encoderHeads;
     for (const id of ids) if (!(Number.isInteger(id) && id >= 0 && id < cfg.vocabSize)) throw new RangeError(`token id ${id} is outside the vocabulary`);
     if (n > cfg.maxPositions) throw new RangeError(`${n} tokens exceed the model's ${cfg.maxPositions} positions`);
     const x = new Float32Array(n * d);
     this.embed(ids, 0, x);
-    const result: EncoderOutput = { length: n, hidden: x };
+    const mask = opts.attentionMask;
+    if (mask && mask.length !== n) throw new RangeError(`attention mask has ${mask.length} entries for ${n} tokens`);
+    const result: EncoderOutput = { length: n, hidden: x, attentionMask: mask };
     if (opts.capture) {
       result.embeddingOutput = x.slice();
       result.attentions = [];
@@ -82,7 +87,7 @@ export class MarianModel {
     for (const layer of this.weights.encoder) {
       throwIfStopped(opts.shouldStop);
       const probs = opts.capture ? new Float32Array(H * n * n) : undefined;
-      this.selfAttention(layer.selfAttn, x, n, H, q, k, v, ctx, tmp, scores, probs);
+      this.selfAttention(layer.selfAttn, x, n, H, q, k, v, ctx, tmp, scores, probs, mask);
       addInPlace(x, tmp, n * d);
       layerNormInPlace(x, n, d, layer.selfAttnNorm.gamma, layer.selfAttnNorm.beta, cfg.layerNormEps);
       this.feedForward(layer.fc1, layer.fc2, x, n, ffn, tmp);
@@ -96,12 +101,13 @@ export class MarianModel {
   private selfAttention(
     w: AttentionWeights, x: Float32Array, n: number, heads: number,
     q: Float32Array, k: Float32Array, v: Float32Array, ctx: Float32Array, out: Float32Array, scores: Float32Array, probs?: Float32Array,
+    mask?: ArrayLike<number>,
   ): void {
     const d = this.config.dModel;
     linear(w.q, x, n, q);
     linear(w.k, x, n, k);
     linear(w.v, x, n, v);
-    multiHeadAttention(q, n, k, v, n, d, heads, ctx, scores, probs);
+    multiHeadAttention(q, n, k, v, n, d, heads, ctx, scores, probs, -1, mask);
     linear(w.out, ctx, n, out);
   }
 
@@ -121,7 +127,7 @@ export class MarianModel {
       keys.push(k);
       values.push(v);
     }
-    return { length: n, keys, values };
+    return { length: n, keys, values, attentionMask: enc.attentionMask };
   }
 
   newDecoderState(capacity: number): DecoderState {
@@ -185,7 +191,7 @@ export class MarianModel {
       linear(layer.crossAttn.q, x, B, q);
       for (let b = 0; b < B; b++) {
         const probs = capture ? new Float32Array(H * mem.length) : undefined;
-        multiHeadAttention(q.subarray(b * d, (b + 1) * d), 1, mem.keys[l], mem.values[l], mem.length, d, H, ctx.subarray(b * d, (b + 1) * d), scores, probs);
+        multiHeadAttention(q.subarray(b * d, (b + 1) * d), 1, mem.keys[l], mem.values[l], mem.length, d, H, ctx.subarray(b * d, (b + 1) * d), scores, probs, -1, mem.attentionMask);
         if (capture && probs) capture.cross.push(probs);
       }
       linear(layer.crossAttn.out, ctx, B, tmp);

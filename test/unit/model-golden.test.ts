@@ -92,3 +92,29 @@ describe('tiny random swish model (old-style config) vs golden', () => {
     });
   }
 });
+
+describe('padding mask', () => {
+  const net = loadMarianNetwork(BUNDLED_MODEL);
+  const golden = readJson('test', 'fixtures', 'checkpoint', 'golden.json');
+  const s = golden.sentences[5];
+  const PAD = net.config.padTokenId;
+
+  test('a right-padded sequence with its attention mask encodes and translates like the unpadded one', () => {
+    const padded = [...s.input_ids, PAD, PAD, PAD];
+    const mask = padded.map((_: number, i: number) => (i < s.input_ids.length ? 1 : 0));
+    const enc = net.model.encode(padded, { capture: true, attentionMask: mask });
+    const n = s.input_ids.length, d = net.config.dModel;
+    assert.ok(maxAbsDiff(enc.hidden.subarray(0, n * d), s.encoder_last_hidden_state) < TOL);
+    // padding keys get exactly zero weight
+    const a = enc.attentions![0];
+    for (let j = n; j < padded.length; j++) assert.equal(a[j], 0);
+    const g = generate(net.model, net.model.crossMemory(enc), { ...net.generation, maxLength: 65, numBeams: 1, topK: 1 });
+    assert.deepEqual(g.ids, s.greedy_ids);
+  });
+
+  test('without the mask the padding changes the result (the mask is doing the work)', () => {
+    const enc = net.model.encode([...s.input_ids, PAD, PAD, PAD]);
+    const n = s.input_ids.length, d = net.config.dModel;
+    assert.ok(maxAbsDiff(enc.hidden.subarray(0, n * d), s.encoder_last_hidden_state) > 1e-3);
+  });
+});
