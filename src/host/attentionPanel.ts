@@ -1,0 +1,262 @@
+/**
+ * The main "Attention: …" webview panel. One instance at a time, reused for every explanation.
+ * Messages to the webview wait until it posts `ready`; the last explanation is re-sent whenever the
+ * webview (re)loads, so the host stays the source of truth. Restored after a window reload by the
+ * serializer registered in extension.ts.
+ */
+import * as os from 'node:os';
+import * as vscode from 'vscode';
+import type { Explanation } from '../model/explanation';
+import { parseWebviewMessage, type FromWebviewMessage, type PanelViewState, type ToWebviewMessage } from '../shared/protocol';
+import { PANEL_TITLE_PREFIX, VIEWS } from './commands';
+import { decodeExport, exportFileName } from './exportData';
+import { shortLabel } from './selection';
+import { renderWebview, webviewOptions } from './webviewSetup';
+
+/** Where an explanation came from, so `revealSource` can select it again. */
+export interface PanelSource {
+  uri: string;
+  /** Document offset of the first explained character. */
+  start: number;
+  /** The explained text (as sent to the model). */
+  text: string;
+}
+
+export interface PanelDeps {
+  extensionUri: vscode.Uri;
+  workspaceState: vscode.Memento;
+  log: vscode.LogOutputChannel;
+}
+
+const SOURCE_KEY = 'attentionLens.panelSource';
+const VIEW_KEY = 'attentionLens.panelViewState';
+
+export function panelTitle(text: string): string {
+  return `${PANEL_TITLE_PREFIX}${shortLabel(text, 30)}`;
+}
+
+export class AttentionPanel implements vscode.Disposable {
+  private static instance: AttentionPanel | undefined;
+  private static requestCounter = 0;
+
+  private readonly disposables: vscode.Disposable[] = [];
+  private ready = false;
+  private queue: ToWebviewMessage[] = [];
+  private lastExplanation: Extract<ToWebviewMessage, { type: 'explanation' }> | undefined;
+  private lastShown: { explanation: Explanation; source: PanelSource } | undefined;
+  private source: PanelSource | undefined;
+  private freshPanel = true;
+  private disposed = false;
+
+  static get current(): AttentionPanel | undefined {
+    return AttentionPanel.instance;
+  }
+
+  /** Shows the panel (creating it beside the editor if needed) without taking focus from the editor. */
+  static createOrShow(deps: PanelDeps, title: string): AttentionPanel {
+    const existing = AttentionPanel.instance;
+    if (existing) {
+      existing.panel.title = title;
+      if (!existing.panel.visible) existing.panel.reveal(existing.panel.viewColumn, true);
+      return existing;
+    }
+    const panel = vscode.window.createWebviewPanel(
+      VIEWS.panel,
+      title,
+      { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true },
+      { ...webviewOptions(deps.extensionUri), enableFindWidget: true, retainContextWhenHidden: false },
+    );
+    AttentionPanel.instance = new AttentionPanel(panel, deps);
+    return AttentionPanel.instance;
+  }
+
+  /** Re-attaches a panel restored by VS Code after a reload; the webview restores its own data. */
+  static revive(panel: vscode.WebviewPanel, deps: PanelDeps): AttentionPanel {
+    AttentionPanel.instance?.dispose();
+    const revived = new AttentionPanel(panel, deps);
+    revived.source = deps.workspaceState.get<PanelSource>(SOURCE_KEY);
+    revived.freshPanel = false;
+    AttentionPanel.instance = revived;
+    return revived;
+  }
+
+  private constructor(
+    private readonly panel: vscode.WebviewPanel,
+    private readonly deps: PanelDeps,
+  ) {
+    panel.webview.options = webviewOptions(deps.extensionUri);
+    panel.iconPath = {
+      light: vscode.Uri.joinPath(deps.extensionUri, 'media', 'icons', 'lens-light.svg'),
+      dark: vscode.Uri.joinPath(deps.extensionUri, 'media', 'icons', 'lens-dark.svg'),
+    };
+    panel.webview.html = renderWebview(panel.webview, deps.extensionUri, 'panel', panel.title);
+    this.disposables.push(
+      panel.onDidDispose(() => this.dispose()),
+      panel.webview.onDidReceiveMessage((raw: unknown) => this.onMessage(raw)),
+      // Without retainContextWhenHidden a hidden webview is torn down: hold messages until it reloads.
+      panel.onDidChangeViewState((e) => {
+        if (!e.webviewPanel.visible) this.ready = false;
+      }),
+    );
+  }
+
+  get title(): string {
+    return this.panel.title;
+  }
+
+  get isReady(): boolean {
+    return this.ready;
+  }
+
+  get visible(): boolean {
+    return !this.disposed && this.panel.visible;
+  }
+
+  get isDisposed(): boolean {
+    return this.disposed;
+  }
+
+  /** The explanation currently shown and where it came from. */
+  get shown(): { explanation: Explanation; source: PanelSource } | undefined {
+    return this.lastShown;
+  }
+
+  /** Starts a new request: sets the title and shows progress. Returns the id later messages carry. */
+  begin(title: string, message = 'Running the model…'): number {
+    const requestId = ++AttentionPanel.requestCounter;
+    this.panel.title = title;
+    this.post({ type: 'progress', requestId, message });
+    return requestId;
+  }
+
+  showExplanation(requestId: number, explanation: Explanation, source: PanelSource, notice?: string, focusStep?: number): void {
+    if (this.disposed) return;
+    this.source = source;
+    this.lastShown = { explanation, source };
+    void this.deps.workspaceState.update(SOURCE_KEY, source);
+    let view: Partial<PanelViewState> | undefined;
+    if (this.freshPanel) {
+      // A new panel starts with the view the user last chose (the webview clamps it to the model).
+      view = this.deps.workspaceState.get<PanelViewState>(VIEW_KEY);
+      this.freshPanel = false;
+    }
+    if (focusStep !== undefined) view = { ...view, kind: 'cross', selectedStep: focusStep };
+    const msg: Extract<ToWebviewMessage, { type: 'explanation' }> = { type: 'explanation', requestId, explanation, view, notice };
+    this.lastExplanation = msg;
+    this.post(msg);
+  }
+
+  showError(requestId: number, message: string): void {
+    this.post({ type: 'error', requestId, message });
+  }
+
+  reveal(): void {
+    if (!this.disposed) this.panel.reveal(this.panel.viewColumn, false);
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    if (AttentionPanel.instance === this) AttentionPanel.instance = undefined;
+    this.queue = [];
+    for (const d of this.disposables.splice(0)) d.dispose();
+    this.panel.dispose();
+  }
+
+  private post(msg: ToWebviewMessage): void {
+    if (this.disposed) return;
+    if (!this.ready) {
+      // Only the newest progress/result matters to a webview that has not started yet.
+      if (msg.type === 'explanation' || msg.type === 'error' || msg.type === 'progress') {
+        this.queue = this.queue.filter((m) => m.type !== 'progress' && m.type !== 'explanation' && m.type !== 'error');
+      }
+      this.queue.push(msg);
+      return;
+    }
+    void this.panel.webview.postMessage(msg).then(undefined, (err: unknown) => this.deps.log.warn(`panel postMessage failed: ${String(err)}`));
+  }
+
+  private onMessage(raw: unknown): void {
+    const msg = parseWebviewMessage(raw);
+    if (!msg) {
+      this.deps.log.warn('ignored an invalid message from the attention panel');
+      return;
+    }
+    void this.handle(msg).catch((err: unknown) => {
+      const text = err instanceof Error ? err.message : String(err);
+      void vscode.window.showErrorMessage(`Attention Lens: ${text}`);
+    });
+  }
+
+  private async handle(msg: FromWebviewMessage): Promise<void> {
+    switch (msg.type) {
+      case 'ready': {
+        const pending = this.queue;
+        this.queue = [];
+        this.ready = true;
+        // A reloaded webview (hidden and shown again) gets the current explanation again.
+        if (this.lastExplanation && !pending.some((m) => m.type === 'explanation' || m.type === 'progress')) {
+          this.post(this.lastExplanation);
+        }
+        for (const m of pending) this.post(m);
+        return;
+      }
+      case 'viewState':
+        await this.deps.workspaceState.update(VIEW_KEY, msg.state);
+        return;
+      case 'export':
+        return this.export(msg);
+      case 'revealSource':
+        return this.revealSource(msg.start, msg.end);
+      case 'openPanel':
+        this.reveal();
+        return;
+    }
+  }
+
+  private async export(msg: Extract<FromWebviewMessage, { type: 'export' }>): Promise<void> {
+    const bytes = decodeExport(msg.format, msg.data);
+    const name = exportFileName(msg.fileName, msg.format);
+    const folder = vscode.workspace.workspaceFolders?.[0]?.uri ?? vscode.Uri.file(os.homedir());
+    const filters: Record<string, Record<string, string[]>> = {
+      png: { 'PNG image': ['png'] },
+      svg: { 'SVG image': ['svg'] },
+      json: { JSON: ['json'] },
+    };
+    const target = await vscode.window.showSaveDialog({
+      defaultUri: vscode.Uri.joinPath(folder, name),
+      filters: filters[msg.format],
+      saveLabel: 'Export',
+      title: 'Attention Lens: export',
+    });
+    if (!target) return;
+    await vscode.workspace.fs.writeFile(target, bytes);
+    const choice = await vscode.window.showInformationMessage(`Attention Lens: exported ${target.path.split('/').pop()}`, 'Open');
+    if (choice === 'Open') await vscode.commands.executeCommand('vscode.open', target);
+  }
+
+  private async revealSource(start: number, end: number): Promise<void> {
+    const source = this.source;
+    if (!source) {
+      void vscode.window.showInformationMessage('Attention Lens: the source of this explanation is not known any more. Explain the text again.');
+      return;
+    }
+    const doc = await vscode.workspace.openTextDocument(vscode.Uri.parse(source.uri, true));
+    let base = source.start;
+    const expected = doc.getText(new vscode.Range(doc.positionAt(base), doc.positionAt(base + source.text.length)));
+    if (expected !== source.text) {
+      const found = doc.getText().indexOf(source.text);
+      if (found < 0) {
+        void vscode.window.showInformationMessage('Attention Lens: the explained text was changed in the document.');
+        return;
+      }
+      base = found;
+    }
+    const a = Math.min(start, source.text.length);
+    const b = Math.min(Math.max(end, start), source.text.length);
+    const selection = new vscode.Selection(doc.positionAt(base + a), doc.positionAt(base + b));
+    const visible = vscode.window.visibleTextEditors.find((e) => e.document.uri.toString() === doc.uri.toString());
+    const editor = await vscode.window.showTextDocument(doc, { viewColumn: visible?.viewColumn ?? vscode.ViewColumn.One, selection, preserveFocus: false });
+    editor.revealRange(selection, vscode.TextEditorRevealType.InCenterIfOutsideViewport);
+  }
+}

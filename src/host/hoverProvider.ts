@@ -1,0 +1,104 @@
+/**
+ * Hover: the source tokens the hovered word attends to. Inside the most recently explained range it
+ * reuses that explanation; elsewhere it explains the surrounding sentence (bounded, cached by text,
+ * cancelled with the hover).
+ */
+import * as vscode from 'vscode';
+import type { Explanation } from '../model/explanation';
+import { isCancelled } from '../worker/workerProtocol';
+import { COMMANDS } from './commands';
+import type { ExplanationStore } from './explanationStore';
+import { buildHoverMarkdown, escapeMarkdown, HOVER_HEADING } from './hoverMarkdown';
+import { describeModelError } from './modelClient';
+import type { ModelService } from './modelService';
+import { sentenceAround, type TextSpan } from './selection';
+
+export const HOVER_SELECTOR: vscode.DocumentSelector = [{ scheme: 'file' }, { scheme: 'untitled' }];
+
+/** Longest sentence the hover explains on demand (characters). */
+const HOVER_MAX_CHARS = 300;
+const CACHE_SIZE = 8;
+
+export class AttentionHoverProvider implements vscode.HoverProvider {
+  private readonly cache = new Map<string, Explanation>();
+
+  constructor(
+    private readonly models: ModelService,
+    private readonly store: ExplanationStore,
+  ) {}
+
+  /** Forget cached explanations (model or budget changed). */
+  clearCache(): void {
+    this.cache.clear();
+  }
+
+  async provideHover(document: vscode.TextDocument, position: vscode.Position, token: vscode.CancellationToken): Promise<vscode.Hover | undefined> {
+    const settings = this.models.settings;
+    if (!settings.hoverEnabled) return undefined;
+    const wordRange = document.getWordRangeAtPosition(position);
+    if (!wordRange) return undefined;
+    const wordStart = document.offsetAt(wordRange.start);
+    const wordEnd = document.offsetAt(wordRange.end);
+    const uri = document.uri.toString();
+
+    let explanation: Explanation | undefined;
+    let span: TextSpan | undefined;
+    const known = this.store.find(uri, wordStart, wordEnd);
+    if (known && this.stillMatches(document, known.span)) {
+      explanation = known.explanation;
+      span = known.span;
+    } else {
+      const line = document.lineAt(wordRange.start.line);
+      span = sentenceAround({ text: line.text, start: document.offsetAt(line.range.start) }, wordStart, HOVER_MAX_CHARS);
+      if (!span) return undefined;
+      try {
+        explanation = await this.explainCached(span.text, token);
+      } catch (err) {
+        if (isCancelled(err) || token.isCancellationRequested) return undefined;
+        const md = new vscode.MarkdownString(`#### ${HOVER_HEADING}\n\n${escapeMarkdown(describeModelError(err))}`);
+        md.supportHtml = false;
+        return new vscode.Hover(md, wordRange);
+      }
+    }
+    if (token.isCancellationRequested || !explanation || !span) return undefined;
+
+    const start = wordStart - span.start;
+    const end = Math.min(wordEnd - span.start, explanation.sourceText.length);
+    if (start >= explanation.sourceText.length) return undefined; // beyond the truncated text
+    const value = buildHoverMarkdown(explanation, start, end, {
+      aggregation: settings.hoverAggregation,
+      layer: settings.hoverLayer,
+      head: settings.hoverHead,
+      topN: 5,
+      queryText: document.getText(wordRange),
+      openCommand: { id: COMMANDS.openFromHover, args: [{ uri, start: span.start, end: span.end }] },
+    });
+    if (!value) return undefined;
+    const md = new vscode.MarkdownString(value);
+    md.supportHtml = false;
+    md.supportThemeIcons = false;
+    md.isTrusted = { enabledCommands: [COMMANDS.openFromHover] };
+    return new vscode.Hover(md, wordRange);
+  }
+
+  private stillMatches(document: vscode.TextDocument, span: TextSpan): boolean {
+    const range = new vscode.Range(document.positionAt(span.start), document.positionAt(span.end));
+    return document.getText(range) === span.text;
+  }
+
+  private async explainCached(text: string, token: vscode.CancellationToken): Promise<Explanation> {
+    const s = this.models.settings;
+    const key = `${this.models.model.dir}\u0000${s.maxTokens}\u0000${s.topK}\u0000${text}`;
+    const hit = this.cache.get(key);
+    if (hit) {
+      this.cache.delete(key); // refresh LRU position
+      this.cache.set(key, hit);
+      return hit;
+    }
+    // Greedy decoding: hovers show encoder attention; beams would only slow them down.
+    const { explanation } = await this.models.explain(text, 'hover', token, { numBeams: 1 });
+    this.cache.set(key, explanation);
+    while (this.cache.size > CACHE_SIZE) this.cache.delete(this.cache.keys().next().value!);
+    return explanation;
+  }
+}

@@ -1,0 +1,189 @@
+/**
+ * VS Code glue around ModelClient: which model folder the settings name, loading it once with a
+ * progress notification, and turning worker errors into user-facing text. One instance per window.
+ */
+import * as os from 'node:os';
+import { Worker } from 'node:worker_threads';
+import * as vscode from 'vscode';
+import type { Explanation } from '../model/explanation';
+import { ModelRequestError, type LoadedInfo } from '../worker/workerProtocol';
+import { ModelClient, describeModelError, type CancellationLike } from './modelClient';
+import { SECTION, readSettings, resolveModelDir, type LensSettings, type ResolvedModel } from './settings';
+
+export type ModelState =
+  | { kind: 'idle'; model: ResolvedModel }
+  | { kind: 'loading'; model: ResolvedModel }
+  | { kind: 'ready'; model: ResolvedModel; info: LoadedInfo }
+  | { kind: 'error'; model: ResolvedModel; message: string };
+
+export type Lane = 'panel' | 'hover' | 'sidebar';
+
+export interface ExplainResult {
+  explanation: Explanation;
+  info: LoadedInfo;
+}
+
+export class ModelService implements vscode.Disposable {
+  private readonly client: ModelClient;
+  private readonly disposables: vscode.Disposable[] = [];
+  private readonly stateEmitter = new vscode.EventEmitter<ModelState>();
+  private readonly settingsEmitter = new vscode.EventEmitter<{ previous: LensSettings; modelChanged: boolean }>();
+  private currentSettings: LensSettings;
+  private currentModel: ResolvedModel;
+  private currentState: ModelState;
+  private loading: { key: string; promise: Promise<LoadedInfo> } | undefined;
+
+  /** Fires whenever the model state changes (status bar). */
+  readonly onDidChangeState = this.stateEmitter.event;
+  /** Fires after any `attentionLens.*` setting changed. */
+  readonly onDidChangeSettings = this.settingsEmitter.event;
+
+  constructor(
+    private readonly extensionUri: vscode.Uri,
+    private readonly log: vscode.LogOutputChannel,
+  ) {
+    const workerPath = vscode.Uri.joinPath(extensionUri, 'dist', 'worker.js').fsPath;
+    this.client = new ModelClient({
+      createWorker: (init) => new Worker(workerPath, { workerData: init, name: 'attention-lens-inference' }),
+      log: (m) => this.log.info(m),
+    });
+    this.currentSettings = this.readSettings();
+    this.currentModel = this.resolveModel(this.currentSettings);
+    this.currentState = { kind: 'idle', model: this.currentModel };
+    this.disposables.push(
+      this.stateEmitter,
+      this.settingsEmitter,
+      vscode.workspace.onDidChangeConfiguration((e) => {
+        if (e.affectsConfiguration(SECTION)) this.onConfigurationChanged();
+      }),
+    );
+  }
+
+  get settings(): LensSettings {
+    return this.currentSettings;
+  }
+
+  get model(): ResolvedModel {
+    return this.currentModel;
+  }
+
+  get state(): ModelState {
+    return this.currentState;
+  }
+
+  get bundledDir(): string {
+    return vscode.Uri.joinPath(this.extensionUri, 'media', 'model').fsPath;
+  }
+
+  /** Loads the configured model if the worker does not hold it yet; the first load shows a notification. */
+  async ensureLoaded(progress: 'notification' | 'silent' = 'notification'): Promise<LoadedInfo> {
+    const model = this.currentModel;
+    const ref = { dir: model.dir, name: model.name };
+    const loaded = this.client.loaded;
+    if (loaded && this.client.isLoaded(ref)) {
+      if (this.currentState.kind !== 'ready') this.setState({ kind: 'ready', model, info: loaded });
+      return loaded;
+    }
+    const key = `${model.dir}\u0000${model.name}`;
+    if (!this.loading || this.loading.key !== key) {
+      this.setState({ kind: 'loading', model });
+      const promise = this.client.load(ref).then(
+        (info) => {
+          if (this.currentModel === model) this.setState({ kind: 'ready', model, info });
+          this.log.info(`loaded ${info.summary.name} from ${info.folder} in ${info.loadMs} ms`);
+          return info;
+        },
+        (err: unknown) => {
+          if (this.currentModel === model && !(err instanceof ModelRequestError && err.kind === 'cancelled')) {
+            this.setState({ kind: 'error', model, message: describeModelError(err) });
+          }
+          throw err;
+        },
+      );
+      const entry = { key, promise };
+      this.loading = entry;
+      promise.then(
+        () => this.loading === entry && (this.loading = undefined),
+        () => this.loading === entry && (this.loading = undefined),
+      );
+    }
+    const pending = this.loading.promise;
+    if (progress === 'silent') return pending;
+    return vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: `Attention Lens: loading model “${model.name}”…` },
+      () => pending,
+    );
+  }
+
+  /** Loads an arbitrary folder (the "Choose model folder" check). Does not change the settings. */
+  async validateFolder(dir: string): Promise<LoadedInfo> {
+    const name = vscode.Uri.file(dir).path.split('/').filter(Boolean).pop() ?? dir;
+    const info = await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: `Attention Lens: checking model folder “${name}”…` },
+      () => this.client.load({ dir, name }),
+    );
+    return info;
+  }
+
+  async explain(text: string, lane: Lane, token?: CancellationLike, overrides: { numBeams?: number } = {}): Promise<ExplainResult> {
+    await this.ensureLoaded(lane === 'panel' ? 'notification' : 'silent');
+    const s = this.currentSettings;
+    const model = this.currentModel;
+    return this.client.explain(
+      { dir: model.dir, name: model.name },
+      text,
+      {
+        numBeams: overrides.numBeams ?? s.beams,
+        topK: s.topK,
+        maxSourceTokens: s.maxTokens,
+        maxNewTokens: Math.max(16, Math.min(512, s.maxTokens * 2)),
+      },
+      { lane, token },
+    );
+  }
+
+  cancel(lane: Lane): void {
+    this.client.cancelLane(lane);
+  }
+
+  dispose(): void {
+    this.client.dispose();
+    for (const d of this.disposables.splice(0)) d.dispose();
+  }
+
+  private readSettings(): LensSettings {
+    return readSettings(vscode.workspace.getConfiguration(SECTION));
+  }
+
+  private resolveModel(settings: LensSettings): ResolvedModel {
+    const ws = vscode.workspace.workspaceFolders?.find((f) => f.uri.scheme === 'file')?.uri.fsPath;
+    return resolveModelDir(settings.modelPath, this.bundledDir, ws, os.homedir());
+  }
+
+  private onConfigurationChanged(): void {
+    const previous = this.currentSettings;
+    this.currentSettings = this.readSettings();
+    const model = this.resolveModel(this.currentSettings);
+    const modelChanged = model.dir !== this.currentModel.dir || model.name !== this.currentModel.name;
+    if (modelChanged) {
+      const wasWarm = this.currentState.kind === 'ready' || this.currentState.kind === 'loading';
+      this.log.info(`model folder changed to ${model.dir}`);
+      this.currentModel = model;
+      this.client.cancelAll();
+      this.setState({ kind: 'idle', model });
+      if (wasWarm || this.client.isLoaded({ dir: model.dir, name: model.name })) {
+        // Reload right away so a broken folder is reported now, not at the next request.
+        this.ensureLoaded('notification').catch((err: unknown) => {
+          if (err instanceof ModelRequestError && err.kind === 'cancelled') return;
+          void vscode.window.showErrorMessage(`Attention Lens: ${describeModelError(err)}`);
+        });
+      }
+    }
+    this.settingsEmitter.fire({ previous, modelChanged });
+  }
+
+  private setState(state: ModelState): void {
+    this.currentState = state;
+    this.stateEmitter.fire(state);
+  }
+}

@@ -1,0 +1,211 @@
+/**
+ * The "Translation" side view: translates the current selection live (debounced) and shows the
+ * decoding steps with their probabilities. Its "open" action opens the main panel on that step.
+ */
+import * as vscode from 'vscode';
+import type { Explanation } from '../model/explanation';
+import { parseWebviewMessage, type FromWebviewMessage, type ToWebviewMessage } from '../shared/protocol';
+import { isCancelled } from '../worker/workerProtocol';
+import type { ExplainController } from './explainCommand';
+import type { ExplanationStore } from './explanationStore';
+import { describeModelError } from './modelClient';
+import type { ModelService } from './modelService';
+import { capSpan, charBudget, trimSpan, type TextSpan } from './selection';
+import { renderWebview, webviewOptions } from './webviewSetup';
+
+export interface TranslationViewDeps {
+  extensionUri: vscode.Uri;
+  models: ModelService;
+  store: ExplanationStore;
+  explainer: ExplainController;
+  log: vscode.LogOutputChannel;
+}
+
+const IGNORED_SCHEMES = new Set(['output', 'debug', 'vscode-scm', 'comment']);
+
+export const IDLE_MESSAGE = 'Select text in an editor to translate it.';
+
+export class TranslationViewProvider implements vscode.WebviewViewProvider, vscode.Disposable {
+  private view: vscode.WebviewView | undefined;
+  private viewDisposables: vscode.Disposable[] = [];
+  private readonly disposables: vscode.Disposable[] = [];
+  private ready = false;
+  private queue: ToWebviewMessage[] = [];
+  private lastState: ToWebviewMessage | undefined;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private requestCounter = 0;
+  private lastKey: string | undefined;
+  /** Selection changes we cause ourselves (revealSource) should not start a new translation. */
+  private ignoreSelectionUntil = 0;
+  private current: { uri: vscode.Uri; span: TextSpan; explanation: Explanation; preCut: boolean } | undefined;
+
+  constructor(private readonly deps: TranslationViewDeps) {
+    this.disposables.push(
+      vscode.window.onDidChangeTextEditorSelection((e) => {
+        if (e.textEditor === vscode.window.activeTextEditor && Date.now() >= this.ignoreSelectionUntil) this.schedule();
+      }),
+      vscode.window.onDidChangeActiveTextEditor(() => this.schedule()),
+      deps.models.onDidChangeSettings(({ previous, modelChanged }) => {
+        const s = deps.models.settings;
+        if (modelChanged || previous.beams !== s.beams || previous.topK !== s.topK || previous.maxTokens !== s.maxTokens) {
+          this.lastKey = undefined; // same selection, different result: translate again
+          this.schedule(0);
+        }
+      }),
+    );
+  }
+
+  /** The last translation shown (test hook). */
+  get lastExplanation(): Explanation | undefined {
+    return this.current?.explanation;
+  }
+
+  get isVisible(): boolean {
+    return this.view?.visible ?? false;
+  }
+
+  resolveWebviewView(view: vscode.WebviewView): void {
+    for (const d of this.viewDisposables.splice(0)) d.dispose();
+    this.view = view;
+    this.ready = false;
+    this.lastKey = undefined;
+    view.webview.options = webviewOptions(this.deps.extensionUri);
+    view.webview.html = renderWebview(view.webview, this.deps.extensionUri, 'sidebar', 'Attention Lens: Translation');
+    this.viewDisposables.push(
+      view.webview.onDidReceiveMessage((raw: unknown) => this.onMessage(raw)),
+      view.onDidChangeVisibility(() => {
+        if (view.visible) {
+          this.schedule(0);
+        } else {
+          this.ready = false; // the webview is torn down while hidden; it posts `ready` again
+          this.deps.models.cancel('sidebar');
+        }
+      }),
+      view.onDidDispose(() => {
+        if (this.view === view) this.view = undefined;
+        this.deps.models.cancel('sidebar');
+        for (const d of this.viewDisposables.splice(0)) d.dispose();
+      }),
+    );
+    this.schedule(0);
+  }
+
+  dispose(): void {
+    if (this.timer) clearTimeout(this.timer);
+    for (const d of [...this.viewDisposables.splice(0), ...this.disposables.splice(0)]) d.dispose();
+  }
+
+  private schedule(delay = this.deps.models.settings.debounceMs): void {
+    if (!this.view?.visible) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      void this.update();
+    }, delay);
+  }
+
+  private async update(): Promise<void> {
+    if (!this.view?.visible) return;
+    const editor = vscode.window.activeTextEditor;
+    if (!editor || IGNORED_SCHEMES.has(editor.document.uri.scheme) || editor.selection.isEmpty) {
+      this.showIdle();
+      return;
+    }
+    const doc = editor.document;
+    const sel = editor.selection;
+    const budget = charBudget(this.deps.models.settings.maxTokens);
+    const start = doc.offsetAt(sel.start);
+    const readEnd = doc.positionAt(Math.min(doc.offsetAt(sel.end), start + budget + 64));
+    const trimmed = trimSpan(doc.getText(new vscode.Range(sel.start, readEnd)), start);
+    if (!trimmed) {
+      this.showIdle();
+      return;
+    }
+    const { span, cut } = capSpan(trimmed, budget);
+    const preCut = cut || doc.offsetAt(readEnd) < doc.offsetAt(sel.end);
+    const key = `${doc.uri.toString()}\u0000${span.start}\u0000${span.text}\u0000${this.deps.models.model.dir}`;
+    if (key === this.lastKey) return;
+    this.lastKey = key;
+
+    const requestId = ++this.requestCounter;
+    this.post({ type: 'progress', requestId, message: 'Translating…' });
+    try {
+      const { explanation } = await this.deps.models.explain(span.text, 'sidebar');
+      this.current = { uri: doc.uri, span, explanation, preCut };
+      this.deps.store.add({ uri: doc.uri.toString(), span, explanation });
+      const notice =
+        explanation.truncated || preCut ? `Only the first ${Math.max(0, explanation.sourcePieces.length - 1)} tokens were translated (token budget).` : undefined;
+      this.post({ type: 'translation', requestId, explanation, notice });
+    } catch (err) {
+      if (isCancelled(err)) return;
+      this.lastKey = undefined; // allow a retry for the same selection
+      this.post({ type: 'error', requestId, message: describeModelError(err) });
+    }
+  }
+
+  private showIdle(): void {
+    this.deps.models.cancel('sidebar');
+    if (this.lastKey === 'idle') return;
+    this.lastKey = 'idle';
+    this.post({ type: 'idle', message: IDLE_MESSAGE });
+  }
+
+  private post(msg: ToWebviewMessage): void {
+    if (msg.type !== 'progress') this.lastState = msg;
+    if (!this.view) return;
+    if (!this.ready) {
+      this.queue = [msg];
+      return;
+    }
+    void this.view.webview.postMessage(msg).then(undefined, (err: unknown) => this.deps.log.warn(`side view postMessage failed: ${String(err)}`));
+  }
+
+  private onMessage(raw: unknown): void {
+    const msg = parseWebviewMessage(raw);
+    if (!msg) {
+      this.deps.log.warn('ignored an invalid message from the translation view');
+      return;
+    }
+    void this.handle(msg).catch((err: unknown) => {
+      void vscode.window.showErrorMessage(`Attention Lens: ${err instanceof Error ? err.message : String(err)}`);
+    });
+  }
+
+  private async handle(msg: FromWebviewMessage): Promise<void> {
+    switch (msg.type) {
+      case 'ready': {
+        this.ready = true;
+        const pending = this.queue;
+        this.queue = [];
+        const toSend = pending.length > 0 ? pending : this.lastState ? [this.lastState] : [];
+        for (const m of toSend) this.post(m);
+        if (toSend.length === 0) this.schedule(0);
+        return;
+      }
+      case 'openPanel': {
+        const current = this.current;
+        if (!current) {
+          void vscode.window.showInformationMessage(`Attention Lens: ${IDLE_MESSAGE}`);
+          return;
+        }
+        const steps = current.explanation.steps.length;
+        const step = msg.step === undefined ? undefined : Math.min(msg.step, Math.max(0, steps - 1));
+        await this.deps.explainer.show({ uri: current.uri, span: current.span, explanation: current.explanation, preCut: current.preCut, focusStep: step });
+        return;
+      }
+      case 'revealSource': {
+        const current = this.current;
+        if (!current) return;
+        const doc = await vscode.workspace.openTextDocument(current.uri);
+        const a = current.span.start + Math.min(msg.start, current.span.text.length);
+        const b = current.span.start + Math.min(msg.end, current.span.text.length);
+        this.ignoreSelectionUntil = Date.now() + 1000;
+        await vscode.window.showTextDocument(doc, { selection: new vscode.Selection(doc.positionAt(a), doc.positionAt(b)) });
+        return;
+      }
+      case 'viewState':
+      case 'export':
+        return; // not used by the side view
+    }
+  }
+}

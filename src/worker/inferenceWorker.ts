@@ -1,0 +1,94 @@
+/**
+ * Inference worker (bundled to dist/worker.js). Owns the loaded model and runs the CPU-heavy engine
+ * calls off the extension host's thread. It handles one request at a time, in arrival order; the host
+ * guarantees it never sends a second request before the first one answered.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { loadModelFolder, explain, translate, ModelFileError, CancelledError, type LoadedModel } from '../model';
+import {
+  CANCEL_SLOT,
+  type LoadedInfo,
+  type ModelRef,
+  type WorkerErrorInfo,
+  type WorkerInit,
+  type WorkerRequest,
+  type WorkerResponse,
+} from './workerProtocol';
+
+const port = parentPort;
+if (!port) throw new Error('inferenceWorker must run inside a worker thread');
+
+const init = workerData as WorkerInit;
+const cancelFlags = new Int32Array(init.cancelBuffer);
+
+let current: { model: LoadedModel; key: string; info: LoadedInfo } | undefined;
+
+function modelKey(ref: ModelRef): string {
+  return `${ref.dir}\u0000${ref.name ?? ''}`;
+}
+
+function ensureModel(ref: ModelRef): { model: LoadedModel; info: LoadedInfo } {
+  const key = modelKey(ref);
+  if (current && current.key === key) return current;
+  current = undefined; // drop the old weights before loading new ones
+  const t0 = performance.now();
+  const model = loadModelFolder(ref.dir, ref.name ? { name: ref.name } : undefined);
+  const info: LoadedInfo = {
+    folder: model.folder,
+    summary: model.summary,
+    maxSourceTokens: model.maxSourceTokens,
+    loadMs: Math.round(performance.now() - t0),
+  };
+  current = { model, key, info };
+  return current;
+}
+
+function toErrorInfo(err: unknown): WorkerErrorInfo {
+  if (err instanceof CancelledError) return { kind: 'cancelled', message: 'cancelled' };
+  if (err instanceof ModelFileError) return { kind: 'model', message: err.message, file: err.file, problem: err.problem };
+  if (err instanceof Error) return { kind: 'internal', message: err.message || err.name };
+  return { kind: 'internal', message: String(err) };
+}
+
+function clampTokens(requested: number | undefined, limit: number): number {
+  if (requested === undefined || !Number.isFinite(requested) || requested <= 0) return limit;
+  return Math.max(1, Math.min(Math.floor(requested), limit));
+}
+
+function handle(req: WorkerRequest): WorkerResponse {
+  const shouldStop = () => Atomics.load(cancelFlags, CANCEL_SLOT) === req.id;
+  switch (req.type) {
+    case 'load': {
+      const { info } = ensureModel(req.model);
+      return { type: 'loaded', id: req.id, info };
+    }
+    case 'explain': {
+      const { model, info } = ensureModel(req.model);
+      if (shouldStop()) throw new CancelledError();
+      const explanation = explain(model, req.text, {
+        numBeams: req.params.numBeams,
+        topK: req.params.topK,
+        maxSourceTokens: clampTokens(req.params.maxSourceTokens, model.maxSourceTokens),
+        maxNewTokens: req.params.maxNewTokens,
+        shouldStop,
+      });
+      return { type: 'explained', id: req.id, info, explanation };
+    }
+    case 'translate': {
+      const { model, info } = ensureModel(req.model);
+      if (shouldStop()) throw new CancelledError();
+      const out = translate(model, req.text, { numBeams: req.params.numBeams, maxNewTokens: req.params.maxNewTokens, shouldStop });
+      return { type: 'translated', id: req.id, info, text: out.text, ids: out.ids };
+    }
+  }
+}
+
+port.on('message', (raw: WorkerRequest) => {
+  let response: WorkerResponse;
+  try {
+    response = handle(raw);
+  } catch (err) {
+    response = { type: 'failed', id: raw?.id ?? -1, error: toErrorInfo(err) };
+  }
+  port.postMessage(response);
+});

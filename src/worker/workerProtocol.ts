@@ -1,0 +1,119 @@
+/**
+ * The typed message protocol between the extension host (`src/host/modelClient.ts`) and the inference
+ * worker (`src/worker/inferenceWorker.ts`). Everything here is plain data plus tiny helpers, so both
+ * sides (and the unit tests) can import it without pulling in `vscode` or the model engine.
+ *
+ * Flow: the host sends at most one request at a time and waits for its response. While a request
+ * runs the worker's event loop is busy with synchronous model code, so cancellation does not travel
+ * as a message: the host writes the request id into a shared Int32 slot (`CANCEL_SLOT`) and the
+ * worker polls it through the engine's `shouldStop` hook.
+ */
+import type { Explanation, ModelSummary } from '../model/explanation';
+
+/** Passed as `workerData` when the worker is spawned. */
+export interface WorkerInit {
+  /** Int32Array view target: slot CANCEL_SLOT holds the id of the request that should stop. */
+  cancelBuffer: SharedArrayBuffer;
+}
+
+export const CANCEL_SLOT = 0;
+export const CANCEL_BUFFER_BYTES = Int32Array.BYTES_PER_ELEMENT * 1;
+
+export interface ModelRef {
+  /** Absolute path of the model folder. */
+  dir: string;
+  /** Display name for the summary ("bundled" for the checkpoint shipped with the extension). */
+  name?: string;
+}
+
+export interface ExplainParams {
+  numBeams?: number;
+  topK?: number;
+  maxSourceTokens?: number;
+  maxNewTokens?: number;
+}
+
+export interface TranslateParams {
+  numBeams?: number;
+  maxNewTokens?: number;
+}
+
+// ---- host → worker ---------------------------------------------------------------------------------
+export type WorkerRequest =
+  | { type: 'load'; id: number; model: ModelRef }
+  | { type: 'explain'; id: number; model: ModelRef; text: string; params: ExplainParams }
+  | { type: 'translate'; id: number; model: ModelRef; text: string; params: TranslateParams };
+
+/** What a request without its id looks like when the host submits it. */
+export type WorkerRequestBody = DistributiveOmitId<WorkerRequest>;
+type DistributiveOmitId<T> = T extends unknown ? Omit<T, 'id'> : never;
+
+export interface LoadedInfo {
+  folder: string;
+  summary: ModelSummary;
+  maxSourceTokens: number;
+  loadMs: number;
+}
+
+export type ErrorKind = 'cancelled' | 'model' | 'input' | 'internal' | 'crashed';
+
+export interface WorkerErrorInfo {
+  kind: ErrorKind;
+  message: string;
+  /** For kind 'model': the offending file and what is wrong with it. */
+  file?: string;
+  problem?: string;
+}
+
+// ---- worker → host ---------------------------------------------------------------------------------
+export type WorkerResponse =
+  | { type: 'loaded'; id: number; info: LoadedInfo }
+  | { type: 'explained'; id: number; info: LoadedInfo; explanation: Explanation }
+  | { type: 'translated'; id: number; info: LoadedInfo; text: string; ids: number[] }
+  | { type: 'failed'; id: number; error: WorkerErrorInfo };
+
+/** Maps a request type to the successful response the host resolves with. */
+export interface ResponseFor {
+  load: Extract<WorkerResponse, { type: 'loaded' }>;
+  explain: Extract<WorkerResponse, { type: 'explained' }>;
+  translate: Extract<WorkerResponse, { type: 'translated' }>;
+}
+
+/** The error every failed or cancelled request rejects with on the host side. */
+export class ModelRequestError extends Error {
+  readonly kind: ErrorKind;
+  readonly file?: string;
+  readonly problem?: string;
+  constructor(info: WorkerErrorInfo) {
+    super(info.message);
+    this.name = 'ModelRequestError';
+    this.kind = info.kind;
+    this.file = info.file;
+    this.problem = info.problem;
+  }
+}
+
+export function isCancelled(err: unknown): boolean {
+  return err instanceof ModelRequestError && err.kind === 'cancelled';
+}
+
+/** Runtime check for messages arriving from the worker (defensive: a broken worker must not crash the host). */
+export function isWorkerResponse(raw: unknown): raw is WorkerResponse {
+  if (typeof raw !== 'object' || raw === null) return false;
+  const m = raw as Record<string, unknown>;
+  if (!Number.isInteger(m.id)) return false;
+  switch (m.type) {
+    case 'loaded':
+      return typeof m.info === 'object' && m.info !== null;
+    case 'explained':
+      return typeof m.info === 'object' && m.info !== null && typeof m.explanation === 'object' && m.explanation !== null;
+    case 'translated':
+      return typeof m.text === 'string' && Array.isArray(m.ids);
+    case 'failed': {
+      const e = m.error as Record<string, unknown> | null;
+      return typeof e === 'object' && e !== null && typeof e.kind === 'string' && typeof e.message === 'string';
+    }
+    default:
+      return false;
+  }
+}
