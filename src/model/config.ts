@@ -19,6 +19,12 @@ export interface MarianConfig {
   eosTokenId: number;
   decoderStartTokenId: number;
   layerNormEps: number;
+  /**
+   * Hugging Face `tie_word_embeddings` (default true): the output projection is the decoder's input embedding
+   * table, and a stored `lm_head.weight` is ignored, as transformers' tie_weights() does. Optional so that
+   * hand-built configs keep working; absent = true.
+   */
+  tieWordEmbeddings?: boolean;
 }
 
 export interface GenerationSettings {
@@ -66,13 +72,19 @@ export function parseMarianConfig(file: string, text: string): MarianConfig {
   if (o.model_type !== undefined && o.model_type !== 'marian') {
     throw new ModelFileError(file, `key "model_type" is ${JSON.stringify(o.model_type)}; only "marian" models are supported`);
   }
-  const act = o.activation_function ?? 'swish';
-  if (typeof act !== 'string' || !(act in ACTIVATIONS)) {
-    throw new ModelFileError(file, `key "activation_function" is ${JSON.stringify(act)}; supported: relu, gelu, swish`);
+  // transformers' MarianConfig defaults to "gelu" when the key is absent.
+  const act = o.activation_function ?? 'gelu';
+  if (typeof act !== 'string' || !Object.hasOwn(ACTIVATIONS, act)) {
+    throw new ModelFileError(file, `key "activation_function" is ${JSON.stringify(act)}; supported: relu, gelu, swish (silu)`);
   }
-  // Hugging Face's Marian ignores these BART-era switches; refuse rather than silently compute something else.
-  for (const key of ['normalize_before', 'normalize_embedding', 'add_final_layer_norm', 'add_bias_logits']) {
-    if (o[key] === true) throw new ModelFileError(file, `key "${key}": true is not supported by the Marian architecture`);
+  // "normalize_before", "normalize_embedding", "add_final_layer_norm", "add_bias_logits", "static_position_embeddings"
+  // and "layer_norm_eps" are BART-era keys that old opus-mt configs still carry. transformers' MarianConfig does not
+  // declare them and modeling_marian never reads them (always post-LayerNorm, no embedding LayerNorm, sinusoidal
+  // positions, final_logits_bias always added, LayerNorm eps 1e-5), so they are accepted and ignored: the forward pass
+  // then equals Hugging Face's for any value they hold.
+  const shareEmbeddings = bool(file, o, 'share_encoder_decoder_embeddings', true);
+  if (!shareEmbeddings) {
+    throw new ModelFileError(file, 'key "share_encoder_decoder_embeddings" is false; separate encoder and decoder embedding tables are not supported');
   }
   const cfg: MarianConfig = {
     dModel: int(file, o, 'd_model', undefined, 1),
@@ -83,13 +95,14 @@ export function parseMarianConfig(file: string, text: string): MarianConfig {
     encoderFfn: int(file, o, 'encoder_ffn_dim', undefined, 1),
     decoderFfn: int(file, o, 'decoder_ffn_dim', undefined, 1),
     vocabSize: int(file, o, 'vocab_size', undefined, 2),
-    maxPositions: int(file, o, 'max_position_embeddings', 512, 1),
+    maxPositions: int(file, o, 'max_position_embeddings', 1024, 1),
     activation: ACTIVATIONS[act],
     scaleEmbedding: bool(file, o, 'scale_embedding', false),
     padTokenId: int(file, o, 'pad_token_id'),
     eosTokenId: int(file, o, 'eos_token_id'),
     decoderStartTokenId: int(file, o, 'decoder_start_token_id', o.pad_token_id as number),
     layerNormEps: 1e-5,
+    tieWordEmbeddings: bool(file, o, 'tie_word_embeddings', true),
   };
   if (cfg.dModel % cfg.encoderHeads !== 0) throw new ModelFileError(file, `"d_model" ${cfg.dModel} is not divisible by "encoder_attention_heads" ${cfg.encoderHeads}`);
   if (cfg.dModel % cfg.decoderHeads !== 0) throw new ModelFileError(file, `"d_model" ${cfg.dModel} is not divisible by "decoder_attention_heads" ${cfg.decoderHeads}`);

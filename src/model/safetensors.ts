@@ -67,7 +67,11 @@ export function parseSafetensors(file: string, buf: Uint8Array): Map<string, Raw
   return tensors;
 }
 
-/** Widens one tensor to float32. F32 data is viewed in place when aligned; F16/BF16 are converted. */
+/**
+ * Widens one tensor to float32. F32 data is viewed in place when 4-byte aligned (the loaders read files so that it
+ * is), otherwise that one tensor is copied; F16/BF16 are converted into a new array (4 bytes per weight resident —
+ * the forward pass and its matmul kernel work on Float32Array only).
+ */
 export function toFloat32(t: RawTensor): Float32Array {
   const n = t.bytes.byteLength / BYTES[t.dtype];
   if (t.dtype === 'F32') {
@@ -78,14 +82,26 @@ export function toFloat32(t: RawTensor): Float32Array {
     return new Float32Array(copy.buffer, 0, n);
   }
   const out = new Float32Array(n);
-  const dv = new DataView(t.bytes.buffer, t.bytes.byteOffset, t.bytes.byteLength);
+  const b = t.bytes;
   if (t.dtype === 'BF16') {
     const u32 = new Uint32Array(out.buffer);
-    for (let i = 0; i < n; i++) u32[i] = dv.getUint16(2 * i, true) << 16;
+    for (let i = 0; i < n; i++) u32[i] = (b[2 * i] | (b[2 * i + 1] << 8)) << 16;
   } else {
-    for (let i = 0; i < n; i++) out[i] = halfToFloat(dv.getUint16(2 * i, true));
+    const table = halfTable();
+    for (let i = 0; i < n; i++) out[i] = table[b[2 * i] | (b[2 * i + 1] << 8)];
   }
   return out;
+}
+
+let HALF_TABLE: Float32Array | undefined;
+
+/** Every float16 bit pattern widened once (256 KB), so converting a tensor is a table lookup per weight. */
+function halfTable(): Float32Array {
+  if (!HALF_TABLE) {
+    HALF_TABLE = new Float32Array(65536);
+    for (let h = 0; h < 65536; h++) HALF_TABLE[h] = halfToFloat(h);
+  }
+  return HALF_TABLE;
 }
 
 function halfToFloat(h: number): number {
@@ -95,4 +111,11 @@ function halfToFloat(h: number): number {
   if (exp === 0) return sign * frac * 2 ** -24;
   if (exp === 0x1f) return frac ? NaN : sign * Infinity;
   return sign * (1 + frac / 1024) * 2 ** (exp - 15);
+}
+
+/** Where a safetensors file's data section starts (8 + header length), or undefined when the prefix is unreadable. */
+export function safetensorsDataStart(prefix: Uint8Array): number | undefined {
+  if (prefix.byteLength < 8) return undefined;
+  const len = new DataView(prefix.buffer, prefix.byteOffset, 8).getBigUint64(0, true);
+  return len > BigInt(MAX_HEADER_BYTES) ? undefined : 8 + Number(len);
 }

@@ -42,8 +42,13 @@ export interface MarianWeights {
   decoder: DecoderLayerWeights[];
 }
 
+/**
+ * Builds the forward pass's weights from the tensors of `model.safetensors` or `pytorch_model.bin`. Published
+ * checkpoints differ in prefix ("model." or none) and in which tied copies they store (`model.shared.weight`,
+ * `model.{en,de}coder.embed_tokens.weight`, `lm_head.weight`); `embed_positions` tables are ignored (the sinusoids
+ * are computed) and a missing `final_logits_bias` is zeros, as transformers initialises it.
+ */
 export function buildMarianWeights(file: string, tensors: Map<string, RawTensor>, cfg: MarianConfig): MarianWeights {
-  // Published checkpoints differ in prefix ("model." or none) and in which embedding copies they store.
   const find = (...names: string[]): RawTensor | undefined => {
     for (const n of names) {
       const t = tensors.get(n) ?? tensors.get(`model.${n}`);
@@ -57,7 +62,17 @@ export function buildMarianWeights(file: string, tensors: Map<string, RawTensor>
     if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
       throw new ModelFileError(file, `tensor "${names[0]}" has shape [${t.shape.join(', ')}], expected [${shape.join(', ')}]`);
     }
-    return toFloat32(t);
+    return widen(t);
+  };
+  // Tied copies often share one storage: widen (or view) each distinct byte range once.
+  const widened = new Map<ArrayBufferLike, Map<string, Float32Array>>();
+  const widen = (t: RawTensor): Float32Array => {
+    let perBuffer = widened.get(t.bytes.buffer);
+    if (!perBuffer) widened.set(t.bytes.buffer, (perBuffer = new Map()));
+    const key = `${t.dtype}:${t.bytes.byteOffset}:${t.bytes.byteLength}`;
+    let w = perBuffer.get(key);
+    if (!w) perBuffer.set(key, (w = toFloat32(t)));
+    return w;
   };
   const d = cfg.dModel;
   const V = cfg.vocabSize;
@@ -75,8 +90,13 @@ export function buildMarianWeights(file: string, tensors: Map<string, RawTensor>
     out: linear(`${name}.out_proj`, d, d),
   });
   const embeddings = take([V, d], 'shared.weight', 'encoder.embed_tokens.weight', 'decoder.embed_tokens.weight');
-  const lmHeadTensor = tensors.get('lm_head.weight');
-  const lmHead = lmHeadTensor ? take([V, d], 'lm_head.weight') : embeddings;
+  // transformers ties lm_head to the input embeddings unless config.json says "tie_word_embeddings": false, so a
+  // stored lm_head.weight only counts when untied (tied, tie_weights() replaces it); untied, it is required.
+  let lmHead = embeddings;
+  if (cfg.tieWordEmbeddings === false) {
+    if (!find('lm_head.weight')) throw new ModelFileError(file, 'missing tensor "lm_head.weight" (config.json sets "tie_word_embeddings": false)');
+    lmHead = take([V, d], 'lm_head.weight');
+  }
   const bias = find('final_logits_bias');
   const finalLogitsBias = bias ? take([1, V], 'final_logits_bias') : new Float32Array(V);
   const encoder: EncoderLayerWeights[] = [];

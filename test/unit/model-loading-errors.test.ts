@@ -122,7 +122,7 @@ describe('config values', () => {
   const parse = (patch: object) => () => parseMarianConfig('config.json', JSON.stringify({ ...base, ...patch }));
   test('unsupported activation names the key', () => expectFileError(parse({ activation_function: 'tanh' }), 'config.json', /"activation_function" is "tanh"/));
   test('another architecture', () => expectFileError(parse({ model_type: 'bart' }), 'config.json', /"model_type"/));
-  test('normalize_before true is refused', () => expectFileError(parse({ normalize_before: true }), 'config.json', /"normalize_before"/));
+  test('normalize_before is accepted and ignored, as transformers does', () => assert.equal(parse({ normalize_before: true })().activation, 'swish'));
   test('heads that do not divide d_model', () => expectFileError(parse({ encoder_attention_heads: 3 }), 'config.json', /not divisible/));
   test('missing d_model', () => expectFileError(parse({ d_model: undefined }), 'config.json', /"d_model"/));
   test('gelu and silu are accepted', () => {

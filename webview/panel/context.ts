@@ -1,0 +1,31 @@
+/**
+ * What every panel section may use: the document, the current data and view, and ways to change them.
+ */
+import type { Explanation } from '../../src/model/explanation';
+import type { FromWebviewMessage, PanelViewState } from '../../src/shared/protocol';
+import type { ColorFn } from '../shared/colorScale';
+import type { ThemeColors } from '../shared/theme';
+
+export interface Palette {
+  fn: ColorFn;
+  lut: Uint8ClampedArray;
+  theme: ThemeColors;
+}
+
+export interface PanelContext {
+  readonly doc: Document;
+  explanation(): Explanation | undefined;
+  view(): PanelViewState;
+  updateView(patch: Partial<PanelViewState>): void;
+  post(message: FromWebviewMessage): void;
+  palette(): Palette;
+  showError(message: string): void;
+}
+
+/** A section of the panel: `render` when a new explanation arrives, `update` when only the view changed. */
+export interface Section {
+  render(explanation: Explanation): void;
+  update(view: PanelViewState, previous: PanelViewState | undefined): void;
+  /** Colours changed (scheme or theme): redraw everything that is coloured. */
+  recolor?(): void;
+}

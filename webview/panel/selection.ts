@@ -1,0 +1,74 @@
+/**
+ * Which matrix the large view shows for a view state, with its labels and names.
+ */
+import type { AttentionKind, Explanation } from '../../src/model/explanation';
+import type { AttentionKindName, PanelViewState } from '../../src/shared/protocol';
+import { headMatrix, maxOverHeads, meanOverHeads, matrixRow, rollout, type Matrix } from '../shared/aggregate';
+
+export const KIND_TITLES: Record<AttentionKindName, string> = {
+  encoder: 'Encoder self-attention',
+  decoder: 'Decoder masked self-attention',
+  cross: 'Cross-attention (decoder → source)',
+};
+
+export interface SelectedMatrix {
+  matrix: Matrix;
+  rowLabels: string[];
+  colLabels: string[];
+  /** Human-readable, 1-based. */
+  title: string;
+  /** File-name-safe stem for exports. */
+  fileStem: string;
+}
+
+export function aggregationLabel(view: Pick<PanelViewState, 'aggregation' | 'head'>): string {
+  switch (view.aggregation) {
+    case 'head': return `head ${view.head + 1}`;
+    case 'mean': return 'mean over heads';
+    case 'max': return 'max over heads';
+    case 'rollout': return 'attention rollout';
+  }
+}
+
+export function matrixFor(att: AttentionKind, kind: AttentionKindName, view: Pick<PanelViewState, 'aggregation' | 'layer' | 'head'>): Matrix {
+  switch (view.aggregation) {
+    case 'mean': return meanOverHeads(att, view.layer);
+    case 'max': return maxOverHeads(att, view.layer);
+    case 'rollout':
+      return kind === 'encoder' && att.queryLen === att.keyLen ? rollout(att, view.layer) : meanOverHeads(att, view.layer);
+    default: return headMatrix(att, view.layer, view.head);
+  }
+}
+
+export function selectMatrix(explanation: Explanation, view: PanelViewState): SelectedMatrix {
+  const att = explanation.attentions[view.kind];
+  const matrix = matrixFor(att, view.kind, view);
+  const aggPart = view.aggregation === 'head' ? `H${view.head + 1}` : view.aggregation;
+  const layerText = view.aggregation === 'rollout' ? `layers 1–${view.layer + 1}` : `layer ${view.layer + 1}`;
+  return {
+    matrix,
+    rowLabels: labels(att.queryTokens, matrix.rows),
+    colLabels: labels(att.keyTokens, matrix.cols),
+    title: `${KIND_TITLES[view.kind]} · ${layerText} · ${aggregationLabel(view)}`,
+    fileStem: `attention-${view.kind}-L${view.layer + 1}-${aggPart}`,
+  };
+}
+
+function labels(tokens: readonly string[] | undefined, n: number): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < n; i++) out.push(typeof tokens?.[i] === 'string' ? tokens[i] : String(i));
+  return out;
+}
+
+/**
+ * Cross-attention weights over the source tokens for the output token produced at `step`
+ * (query row `step`: the decoder input that predicted it), for the view's layer and aggregation.
+ */
+export function crossWeightsForStep(explanation: Explanation, view: PanelViewState, step: number): Float64Array | undefined {
+  const att = explanation.attentions.cross;
+  if (step < 0 || step >= att.queryLen || att.layers.length === 0) return undefined;
+  const layer = Math.max(0, Math.min(att.layers.length - 1, view.layer));
+  const aggregation = view.kind === 'cross' && view.aggregation !== 'rollout' ? view.aggregation : 'mean';
+  const head = Math.max(0, Math.min(att.heads - 1, view.head));
+  return matrixRow(matrixFor(att, 'cross', { aggregation, layer, head }), step);
+}

@@ -1,0 +1,130 @@
+/**
+ * The panel's view state: defaults, validation against an explanation, and the persisted shape.
+ */
+import type { Explanation } from '../../src/model/explanation';
+import type { Aggregation, AttentionKindName, PanelViewState } from '../../src/shared/protocol';
+
+export const KINDS: readonly AttentionKindName[] = ['encoder', 'decoder', 'cross'];
+export const AGGREGATIONS: readonly Aggregation[] = ['head', 'mean', 'max', 'rollout'];
+export const MAX_PE_DIMS = 8;
+
+/** What the panel stores with setState so it can come back after a window reload. */
+export interface PersistedPanelState {
+  explanation?: Explanation;
+  view: PanelViewState;
+  notice?: string;
+  /** The requestId the explanation arrived with, to recognise the host re-sending it after a reload. */
+  requestId?: number;
+}
+
+/** Dimensions 0, 1, d/4, d/2, d/2+1: two fast sines, a slow sine, and the cosines that pair with dims 0 and 1. */
+export function defaultPeDimensions(dModel: number): number[] {
+  if (dModel <= 0) return [];
+  const half = Math.floor(dModel / 2);
+  const dims = [0, 1, Math.floor(dModel / 4), half, half + 1].filter((d) => d < dModel);
+  return [...new Set(dims)];
+}
+
+export function defaultViewState(explanation?: Explanation): PanelViewState {
+  return {
+    kind: 'encoder',
+    layer: 0,
+    head: 0,
+    aggregation: 'head',
+    colorScheme: 'theme',
+    selectedStep: -1,
+    peDimensions: defaultPeDimensions(explanation?.positional.dModel ?? 0),
+  };
+}
+
+const isInt = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v);
+const clampInt = (v: unknown, lo: number, hi: number, fallback: number): number =>
+  isInt(v) ? Math.max(lo, Math.min(hi, v)) : fallback;
+
+/**
+ * Merges `patch` over `base` and makes the result valid for `explanation`: indices clamped into range,
+ * rollout only for the encoder, PE dimensions inside d_model.
+ */
+export function sanitizeView(
+  base: PanelViewState,
+  patch: Partial<PanelViewState> | undefined,
+  explanation: Explanation | undefined,
+): PanelViewState {
+  const merged: Record<string, unknown> = { ...base, ...(patch ?? {}) };
+  const kind = KINDS.includes(merged.kind as AttentionKindName) ? (merged.kind as AttentionKindName) : base.kind;
+  let aggregation = AGGREGATIONS.includes(merged.aggregation as Aggregation) ? (merged.aggregation as Aggregation) : base.aggregation;
+  if (aggregation === 'rollout' && kind !== 'encoder') aggregation = 'mean';
+  const colorScheme = merged.colorScheme === 'colorblind' ? 'colorblind' : merged.colorScheme === 'theme' ? 'theme' : base.colorScheme;
+
+  const att = explanation?.attentions[kind];
+  const layers = att ? Math.max(1, att.layers.length) : Number.MAX_SAFE_INTEGER;
+  const heads = att ? Math.max(1, att.heads) : Number.MAX_SAFE_INTEGER;
+  const steps = explanation ? explanation.steps.length : Number.MAX_SAFE_INTEGER;
+  const dModel = explanation?.positional.dModel;
+
+  let peDimensions = Array.isArray(merged.peDimensions) ? (merged.peDimensions as unknown[]).filter(isInt) : base.peDimensions;
+  peDimensions = [...new Set(peDimensions.filter((d) => d >= 0 && (dModel === undefined || d < dModel)))].slice(0, MAX_PE_DIMS);
+  if (peDimensions.length === 0 && dModel !== undefined) peDimensions = defaultPeDimensions(dModel);
+
+  return {
+    kind,
+    layer: clampInt(merged.layer, 0, layers - 1, 0),
+    head: clampInt(merged.head, 0, heads - 1, 0),
+    aggregation,
+    colorScheme,
+    selectedStep: clampInt(merged.selectedStep, -1, steps - 1, -1),
+    peDimensions,
+  };
+}
+
+export function viewsEqual(a: PanelViewState, b: PanelViewState): boolean {
+  return (
+    a.kind === b.kind &&
+    a.layer === b.layer &&
+    a.head === b.head &&
+    a.aggregation === b.aggregation &&
+    a.colorScheme === b.colorScheme &&
+    a.selectedStep === b.selectedStep &&
+    a.peDimensions.length === b.peDimensions.length &&
+    a.peDimensions.every((d, i) => d === b.peDimensions[i])
+  );
+}
+
+/** Accepts only a structurally plausible persisted state (getState may return anything a previous version stored). */
+export function readPersisted(raw: unknown): PersistedPanelState | undefined {
+  if (!raw || typeof raw !== 'object') return undefined;
+  const r = raw as Record<string, unknown>;
+  const explanation = isExplanationLike(r.explanation) ? (r.explanation as Explanation) : undefined;
+  const view = sanitizeView(defaultViewState(explanation), (r.view ?? {}) as Partial<PanelViewState>, explanation);
+  return {
+    explanation,
+    view,
+    notice: typeof r.notice === 'string' ? r.notice : undefined,
+    requestId: typeof r.requestId === 'number' && Number.isFinite(r.requestId) ? r.requestId : undefined,
+  };
+}
+
+/** A cheap shape check of an Explanation coming over postMessage or out of saved state. */
+export function isExplanationLike(x: unknown): x is Explanation {
+  if (!x || typeof x !== 'object') return false;
+  const e = x as Record<string, unknown>;
+  const att = e.attentions as Record<string, unknown> | undefined;
+  const pos = e.positional as Record<string, unknown> | undefined;
+  return (
+    Array.isArray(e.sourcePieces) &&
+    Array.isArray(e.targetPieces) &&
+    typeof e.translation === 'string' &&
+    Array.isArray(e.steps) &&
+    !!att &&
+    KINDS.every((k) => {
+      const a = att[k] as Record<string, unknown> | undefined;
+      return !!a && Array.isArray(a.layers) && isInt(a.heads) && isInt(a.queryLen) && isInt(a.keyLen);
+    }) &&
+    !!pos &&
+    isInt(pos.positions) &&
+    isInt(pos.dModel) &&
+    Array.isArray(pos.values) &&
+    !!e.model &&
+    typeof e.model === 'object'
+  );
+}

@@ -1,0 +1,120 @@
+/**
+ * Source tokens, the translation and the generated tokens. Selecting a generated token selects its decoding
+ * step and tints each source token by that step's cross-attention weight.
+ */
+import type { Explanation } from '../../src/model/explanation';
+import type { PanelViewState } from '../../src/shared/protocol';
+import { rgbToCss } from '../shared/colorScale';
+import { appendPiece, clear, el, formatPercent, isSpecialPiece } from '../shared/dom';
+import type { PanelContext, Section } from './context';
+import { aggregationLabel, crossWeightsForStep } from './selection';
+
+export class TokensSection implements Section {
+  private readonly sourceList: HTMLElement;
+  private readonly translation: HTMLElement;
+  private readonly targetList: HTMLElement;
+  private readonly caption: HTMLElement;
+  private sourceButtons: HTMLButtonElement[] = [];
+  private targetButtons: HTMLButtonElement[] = [];
+
+  constructor(private readonly ctx: PanelContext, container: HTMLElement) {
+    const doc = ctx.doc;
+    container.append(el(doc, 'h3', { text: 'Source', attrs: { id: 'source-heading' } }));
+    this.sourceList = el(doc, 'div', { id: 'source-tokens', className: 'token-list', attrs: { role: 'group', 'aria-labelledby': 'source-heading' } });
+    this.caption = el(doc, 'p', { id: 'source-caption', className: 'caption' });
+    container.append(this.sourceList, this.caption);
+    container.append(el(doc, 'h3', { text: 'Translation', attrs: { id: 'translation-heading' } }));
+    this.translation = el(doc, 'p', { id: 'translation', className: 'translation', attrs: { 'aria-labelledby': 'translation-heading' } });
+    container.append(this.translation);
+    container.append(el(doc, 'h3', { text: 'Generated tokens', attrs: { id: 'target-heading' } }));
+    this.targetList = el(doc, 'div', { id: 'target-tokens', className: 'token-list', attrs: { role: 'group', 'aria-labelledby': 'target-heading' } });
+    container.append(this.targetList);
+  }
+
+  render(explanation: Explanation): void {
+    const doc = this.ctx.doc;
+    clear(this.sourceList);
+    clear(this.targetList);
+    this.sourceButtons = explanation.sourcePieces.map((piece, i) => {
+      const b = this.tokenButton(piece);
+      b.dataset.index = String(i);
+      const off = explanation.sourceOffsets?.[i];
+      if (off && Number.isInteger(off[0]) && Number.isInteger(off[1]) && off[1] >= off[0]) {
+        b.title = `Source token ${i + 1}: reveal in editor`;
+        b.addEventListener('click', () => this.ctx.post({ type: 'revealSource', start: off[0], end: off[1] }));
+      } else {
+        b.title = `Source token ${i + 1}`;
+      }
+      this.sourceList.append(b);
+      return b;
+    });
+    this.translation.textContent = explanation.translation;
+    // The first target piece is the decoder start token; generated token i belongs to decoding step i.
+    this.targetButtons = explanation.targetPieces.slice(1).map((piece, i) => {
+      const b = this.tokenButton(piece);
+      b.dataset.step = String(i);
+      const step = explanation.steps[i];
+      b.title = step ? `Step ${i + 1}: p = ${formatPercent(step.chosenProb)} — show its cross-attention` : `Step ${i + 1}`;
+      b.addEventListener('click', () => {
+        const cur = this.ctx.view();
+        this.ctx.updateView(cur.selectedStep === i ? { selectedStep: -1 } : { selectedStep: i, kind: 'cross' });
+      });
+      this.targetList.append(b);
+      return b;
+    });
+    if (this.targetButtons.length === 0) this.targetList.append(el(doc, 'span', { className: 'empty', text: '(no tokens generated)' }));
+    this.update(this.ctx.view());
+  }
+
+  private tokenButton(piece: string): HTMLButtonElement {
+    const b = el(this.ctx.doc, 'button', { className: 'token', attrs: { type: 'button' } });
+    if (isSpecialPiece(piece)) b.classList.add('special');
+    const text = el(this.ctx.doc, 'span', { className: 'token-text' });
+    appendPiece(this.ctx.doc, text, piece);
+    b.append(text);
+    return b;
+  }
+
+  update(view: PanelViewState): void {
+    const explanation = this.ctx.explanation();
+    this.targetButtons.forEach((b, i) => {
+      const on = i === view.selectedStep;
+      b.classList.toggle('selected', on);
+      b.setAttribute('aria-pressed', String(on));
+    });
+    const weights = explanation && view.selectedStep >= 0 ? crossWeightsForStep(explanation, view, view.selectedStep) : undefined;
+    let max = 0;
+    if (weights) for (const w of weights) if (w > max) max = w;
+    const accent = this.ctx.palette().theme.accent;
+    this.sourceButtons.forEach((b, i) => {
+      if (!weights || i >= weights.length) {
+        b.classList.remove('weighted');
+        b.style.removeProperty('background-color');
+        delete b.dataset.weight;
+        delete b.dataset.weightLabel;
+        b.removeAttribute('aria-description');
+        return;
+      }
+      const w = weights[i];
+      b.classList.add('weighted');
+      b.dataset.weight = w.toFixed(6);
+      b.style.backgroundColor = rgbToCss(accent, max > 0 ? 0.08 + 0.72 * (w / max) : 0);
+      // Shown by CSS (::after { content: attr(data-weight-label) }) so the token's text stays exactly the piece.
+      b.dataset.weightLabel = formatPercent(w, 0);
+      b.setAttribute('aria-description', `cross-attention weight ${w.toFixed(4)}`);
+    });
+    if (weights && explanation) {
+      const piece = explanation.targetPieces[view.selectedStep + 1] ?? '';
+      const layers = explanation.attentions.cross.layers.length;
+      const layer = Math.min(view.layer, layers - 1) + 1;
+      const agg = view.kind === 'cross' && view.aggregation !== 'rollout' ? aggregationLabel(view) : 'mean over heads';
+      this.caption.textContent = `Cross-attention of output token ${view.selectedStep + 1} (“${piece}”) over the source · layer ${layer} · ${agg}`;
+    } else {
+      this.caption.textContent = 'Select a generated token to see which source tokens it attended to. Select a source token to reveal it in the editor.';
+    }
+  }
+
+  recolor(): void {
+    this.update(this.ctx.view());
+  }
+}
