@@ -4,7 +4,6 @@ import type { AttentionKind, DecodingStep, Explanation } from './explanation';
 import { generate, type GenerationResult } from './generate';
 import type { LoadedModel } from './loadModel';
 import type { StepAttention } from './marian';
-import { alignPieces } from './pieceOffsets';
 
 export interface TranslateOptions {
   /** Beams (1 = greedy); defaults to 1. */
@@ -28,23 +27,24 @@ interface Encoded {
   truncated: boolean;
 }
 
-/** Tokenises and cuts to the budget, keeping eos last and the text in step with the kept pieces. */
-function encodeWithBudget(lm: LoadedModel, text: string, budget: number): Encoded {
-  const enc = lm.tokenizer.encode(text);
+/**
+ * Tokenises and cuts to the budget: the first budget−1 pieces and eos, with the text cut where the last kept
+ * piece ends, so text, pieces and offsets agree. The cut text is tokenised again and its own pieces are used:
+ * normally they are exactly the kept ones (unigram segmentation of a prefix ending at a piece boundary), but a
+ * cut through one normalised character (`ﬁ` → `f` `i`) or after a lone `▁` (trimmed as trailing whitespace)
+ * can change them; if that ever needs more tokens than the budget, the cut steps back a piece.
+ */
+function encodeWithBudget(lm: LoadedModel, text: string, budget: number): Encoded & { offsets: Array<[number, number]> } {
+  const tok = lm.tokenizer;
+  const enc = tok.encodeWithOffsets(text);
   const max = Math.max(2, Math.min(budget, lm.maxSourceTokens));
-  if (enc.ids.length <= max) return { ids: enc.ids, pieces: enc.pieces, text, truncated: false };
-  const keep = max - 1;
-  const offsets = alignPieces(text, enc.pieces.slice(0, keep));
-  const cut = text.slice(0, offsets[keep - 1][1]);
-  const again = lm.tokenizer.encode(cut);
-  // re-tokenising the cut text keeps pieces consistent with what the text now says
-  if (again.ids.length <= max) return { ids: again.ids, pieces: again.pieces, text: cut, truncated: true };
-  return {
-    ids: [...enc.ids.slice(0, keep), enc.ids[enc.ids.length - 1]],
-    pieces: [...enc.pieces.slice(0, keep), enc.pieces[enc.pieces.length - 1]],
-    text: cut,
-    truncated: true,
-  };
+  if (enc.ids.length <= max) return { ...enc, text, truncated: false };
+  for (let keep = max - 1; keep > 0; keep--) {
+    const cut = text.slice(0, enc.offsets[keep - 1][1]);
+    const again = tok.encodeWithOffsets(cut);
+    if (again.ids.length <= max) return { ...again, text: cut, truncated: true };
+  }
+  return { ...tok.encodeWithOffsets(''), text: '', truncated: true };
 }
 
 function generationOptions(lm: LoadedModel, opts: TranslateOptions, topK: number, capture: boolean) {
@@ -106,7 +106,7 @@ export function explain(lm: LoadedModel, text: string, opts: ExplainOptions = {}
     truncated: src.truncated,
     sourcePieces: src.pieces,
     sourceIds: src.ids,
-    sourceOffsets: alignPieces(src.text, src.pieces),
+    sourceOffsets: src.offsets,
     targetPieces,
     targetIds: result.ids,
     translation: tok.decode(result.ids, { skipSpecialTokens: true }),

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import * as protobuf from 'protobufjs/minimal';
 import { ModelFileError } from '../../src/model/errors';
-import { Normalizer } from '../../src/model/tokenizer/normalizer';
+import { Alignment, Normalizer } from '../../src/model/tokenizer/normalizer';
 import { SentencePieceProcessor } from '../../src/model/tokenizer/sentencepiece';
 import { PieceType, type NormalizerSpec } from '../../src/model/tokenizer/sentencepieceModel';
 
@@ -17,6 +17,7 @@ interface ModelOptions {
   byteFallback?: boolean;
   charsmap?: Uint8Array;
   removeExtraWhitespaces?: boolean;
+  treatWhitespaceAsSuffix?: boolean;
   /** Extra raw fields, to check that unknown fields are skipped. */
   unknownFields?: boolean;
 }
@@ -36,6 +37,7 @@ function buildModel(o: ModelOptions): Uint8Array {
   w.uint32((3 << 3) | 0).int32(o.modelType ?? 1);
   w.uint32((4 << 3) | 0).int32(o.pieces.length);
   if (o.byteFallback) w.uint32((35 << 3) | 0).bool(true);
+  if (o.treatWhitespaceAsSuffix) w.uint32((24 << 3) | 0).bool(true);
   w.ldelim();
   w.uint32((3 << 3) | 2).fork();
   w.uint32((1 << 3) | 2).string(o.charsmap ? 'custom' : 'identity');
@@ -175,5 +177,73 @@ describe('SentencePiece model file checks', () => {
     rejects(Uint8Array.from([0x0a, 0x05, 0x0a]), /protobuf/); // truncated nested message
     rejects(Uint8Array.from([0x08, 0x01]), /wire type/); // pieces sent as a varint
     rejects(Uint8Array.from([0x0f]), /protobuf/); // invalid wire type 7
+  });
+});
+
+describe('SentencePiece piece offsets', () => {
+  const spm = load({ pieces: BASE });
+  /** [piece, start, end] for each piece. */
+  const spans = (p: SentencePieceProcessor, text: string): Array<[string, number, number]> => {
+    const enc = p.encodeWithOffsets(text);
+    assert.deepEqual(enc.pieces, p.encode(text));
+    return enc.pieces.map((x, i) => [x.piece, ...enc.offsets[i]]);
+  };
+
+  it('records the input range of every normalized byte, without changing the output', () => {
+    const n = new Normalizer(identity());
+    const input = new TextEncoder().encode('  a  b ');
+    const align = new Alignment();
+    const out = n.normalize(input, align);
+    assert.deepEqual(out, n.normalize(input));
+    assert.equal(new TextDecoder().decode(out), '▁a▁b');
+    assert.equal(align.length, out.length);
+    // The dummy ▁ covers the dropped leading spaces, the inner ▁ the whole collapsed run.
+    assert.deepEqual([...align.start.subarray(0, out.length)], [0, 0, 0, 2, 3, 3, 3, 5]);
+    assert.deepEqual([...align.end.subarray(0, out.length)], [2, 2, 2, 3, 5, 5, 5, 6]);
+  });
+
+  it('gives word pieces their characters and user-defined symbols and unknown runs their text', () => {
+    assert.deepEqual(spans(spm, 'a b'), [['▁a', 0, 1], ['▁b', 2, 3]]);
+    assert.deepEqual(spans(spm, 'abab'), [['▁a', 0, 1], ['b', 1, 2], ['ab', 2, 4]]);
+    assert.deepEqual(spans(spm, 'a<sep>b'), [['▁a', 0, 1], ['<sep>', 1, 6], ['b', 6, 7]]);
+    assert.deepEqual(spans(spm, 'x</s>'), [['▁', 0, 0], ['x</s>', 0, 5]]);
+  });
+
+  it('gives each character to the first of its byte-fallback pieces', () => {
+    const bytes: Array<[string, number, number]> = Array.from({ length: 256 }, (_, b) => [
+      `<0x${b.toString(16).toUpperCase().padStart(2, '0')}>`,
+      0,
+      BYTE,
+    ]);
+    const bf = load({ pieces: [...BASE, ...bytes], byteFallback: true });
+    assert.deepEqual(spans(bf, 'aé😀'), [
+      ['▁a', 0, 1],
+      ['<0xC3>', 1, 2],
+      ['<0xA9>', 2, 2],
+      ['<0xF0>', 2, 4],
+      ['<0x9F>', 4, 4],
+      ['<0x98>', 4, 4],
+      ['<0x80>', 4, 4],
+    ]);
+  });
+
+  it('maps kept whitespace when extra whitespace is not removed', () => {
+    const keep = load({ pieces: BASE, removeExtraWhitespaces: false });
+    assert.deepEqual(spans(keep, ' a  b '), [
+      ['▁', 0, 0],
+      ['▁a', 1, 2],
+      ['▁', 2, 3],
+      ['▁b', 4, 5],
+      ['▁', 5, 6],
+    ]);
+  });
+
+  it('puts the dummy ▁ after the text when whitespace is a suffix', () => {
+    const suffix = load({ pieces: [...BASE, ['a▁', -0.5], ['b▁', -0.5]], treatWhitespaceAsSuffix: true });
+    assert.equal(suffix.normalize('a b  '), 'a▁b▁');
+    assert.deepEqual(spans(suffix, 'a b  '), [['a▁', 0, 1], ['b▁', 2, 3]]);
+    // Trailing whitespace the suffix ▁ stands for, when the piece is only that ▁.
+    assert.deepEqual(spans(suffix, 'ab  '), [['a', 0, 1], ['b▁', 1, 2]]);
+    assert.deepEqual(spans(suffix, '<sep>  '), [['<sep>', 0, 5], ['▁', 5, 7]]);
   });
 });

@@ -25,6 +25,16 @@ export interface Encoding {
   pieces: string[];
 }
 
+export interface EncodingWithOffsets extends Encoding {
+  /**
+   * For each piece, the [start, end) UTF-16 range of the original text it stands for: a word piece's
+   * characters without the space before it (`▁lion` in "The lion" → [4, 8]), whitespace for a piece that is
+   * only `▁` (empty at the next character for the dummy prefix), the characters an `<unk>` replaced, and
+   * [len, len] for the appended `</s>`. Ranges are non-decreasing and never overlap.
+   */
+  offsets: Array<[number, number]>;
+}
+
 export interface DecodeOptions {
   skipSpecialTokens?: boolean;
 }
@@ -205,6 +215,12 @@ export class MarianTokenizer {
     return this.encodeWith(text, this.source, this.encoder);
   }
 
+  /** `encode` plus each piece's range in `text`; same ids and pieces as `encode`. */
+  encodeWithOffsets(text: string): EncodingWithOffsets {
+    const offsets: Array<[number, number]> = [];
+    return { ...this.encodeWith(text, this.source, this.encoder, offsets), offsets };
+  }
+
   /** Target-side encoding (labels), ending with `</s>`. */
   encodeTarget(text: string): Encoding {
     return this.encodeWith(text, this.target, this.targetEncoder);
@@ -242,24 +258,45 @@ export class MarianTokenizer {
     return this.cleanUpSpaces ? cleanUpTokenization(out) : out;
   }
 
-  private encodeWith(text: string, spm: SentencePieceProcessor, vocab: Map<string, number>): Encoding {
+  /** With `offsets`, also pushes each piece's range in `text` (the offset work is skipped otherwise). */
+  private encodeWith(
+    text: string,
+    spm: SentencePieceProcessor,
+    vocab: Map<string, number>,
+    offsets?: Array<[number, number]>,
+  ): Encoding {
     const pieces: string[] = [];
     for (const chunk of this.splitOnSpecialTokens(text)) {
       if (chunk.special) {
         pieces.push(chunk.text);
+        offsets?.push([chunk.at, chunk.at + chunk.text.length]);
         continue;
       }
       let rest = chunk.text;
+      let at = chunk.at;
       // A leading ">>xx<<" language code becomes its own token (MarianTokenizer.remove_language_code).
       const codeEnd = rest.startsWith('>>') ? rest.indexOf('<<') : -1;
       if (codeEnd !== -1) {
         pieces.push(rest.slice(0, codeEnd + 2));
+        offsets?.push([at, at + codeEnd + 2]);
         rest = rest.slice(codeEnd + 2);
+        at += codeEnd + 2;
       }
-      for (const p of spm.encode(rest)) pieces.push(p.piece);
+      if (offsets) {
+        const enc = spm.encodeWithOffsets(rest);
+        for (const p of enc.pieces) pieces.push(p.piece);
+        for (const o of enc.offsets) {
+          o[0] += at;
+          o[1] += at;
+          offsets.push(o);
+        }
+      } else {
+        for (const p of spm.encode(rest)) pieces.push(p.piece);
+      }
     }
     const ids = pieces.map((p) => this.specialIdOf(p) ?? vocab.get(p) ?? this.unkId);
     ids.push(this.eosId);
+    offsets?.push([text.length, text.length]);
     const tokens = vocab === this.encoder ? this.sourceTokens : this.targetTokens;
     return { ids, pieces: ids.map((id) => this.specialById.get(id) ?? tokens.get(id) ?? this.unkToken) };
   }
@@ -269,8 +306,8 @@ export class MarianTokenizer {
   }
 
   /** Splits out literal special tokens (`</s>`, `<unk>`, `<pad>`), which HF never passes to SentencePiece. */
-  private splitOnSpecialTokens(text: string): Array<{ text: string; special: boolean }> {
-    const out: Array<{ text: string; special: boolean }> = [];
+  private splitOnSpecialTokens(text: string): Array<{ text: string; special: boolean; at: number }> {
+    const out: Array<{ text: string; special: boolean; at: number }> = [];
     let last = 0;
     for (let i = 0; i < text.length; ) {
       // Longest special token starting here (HF's added-token trie).
@@ -282,12 +319,12 @@ export class MarianTokenizer {
         i++;
         continue;
       }
-      if (i > last) out.push({ text: text.slice(last, i), special: false });
-      out.push({ text: token, special: true });
+      if (i > last) out.push({ text: text.slice(last, i), special: false, at: last });
+      out.push({ text: token, special: true, at: i });
       i += token.length;
       last = i;
     }
-    if (last < text.length) out.push({ text: text.slice(last), special: false });
+    if (last < text.length) out.push({ text: text.slice(last), special: false, at: last });
     return out;
   }
 }

@@ -5,6 +5,9 @@
  * At each position the longest trie match is replaced by its pooled string; otherwise one UTF-8 character is
  * copied (a malformed byte becomes U+FFFD). Whitespace is then trimmed/collapsed, a dummy `▁` prefix added and
  * spaces escaped as `▁`, as the spec's flags say.
+ *
+ * On request it also records where each output byte came from (SentencePiece's `norm_to_orig`, widened to
+ * a [start, end) input range per byte), so pieces can be mapped back onto the original text.
  */
 import type { ByteTrie } from './byteTrie';
 import type { NormalizerSpec } from './sentencepieceModel';
@@ -56,6 +59,39 @@ class DoubleArray {
 
 function offsetOf(unit: number): number {
   return (unit >>> 10) << ((unit & (1 << 9)) >>> 6);
+}
+
+/**
+ * Where each normalized byte came from: `start[i]`/`end[i]` is the input byte range of the unit (one charsmap
+ * match, user-defined symbol or copied character) that produced output byte `i`. Both arrays are
+ * non-decreasing. The dummy `▁` covers the whitespace it replaced (leading or trailing, often none, so an
+ * empty range at the first/last kept character), and a `▁` standing for collapsed whitespace covers the run.
+ * Input bytes that produce nothing (dropped whitespace, characters mapped to "") belong to no output byte.
+ */
+export class Alignment {
+  start = new Int32Array(0);
+  end = new Int32Array(0);
+  length = 0;
+
+  /** Input range of output bytes [length, upTo). */
+  fill(upTo: number, start: number, end: number): void {
+    if (upTo > this.start.length) {
+      const cap = Math.max(upTo, this.start.length * 2, 64);
+      const s = new Int32Array(cap);
+      const e = new Int32Array(cap);
+      s.set(this.start.subarray(0, this.length));
+      e.set(this.end.subarray(0, this.length));
+      this.start = s;
+      this.end = e;
+    }
+    const s = this.start;
+    const e = this.end;
+    for (let i = this.length; i < upTo; i++) {
+      s[i] = start;
+      e[i] = end;
+    }
+    this.length = upTo;
+  }
 }
 
 export interface NormalizerOptions {
@@ -145,10 +181,14 @@ export class Normalizer {
     this.replEnd = pos + len;
   }
 
-  /** Normalizes UTF-8 bytes (invalid sequences allowed) into UTF-8 bytes. */
-  normalize(input: Uint8Array): Uint8Array {
+  /**
+   * Normalizes UTF-8 bytes (invalid sequences allowed) into UTF-8 bytes. With `align`, also records the
+   * input range of every output byte (bookkeeping is per unit, so the plain path pays one branch per unit).
+   */
+  normalize(input: Uint8Array, align?: Alignment): Uint8Array {
     const { removeExtraWhitespaces, escapeWhitespaces, addDummyPrefix } = this.spec;
     const end = input.length;
+    if (align) align.length = 0;
     let pos = 0;
     if (removeExtraWhitespaces) {
       // Leading characters that normalize to exactly one space are dropped.
@@ -161,11 +201,16 @@ export class Normalizer {
     if (pos >= end) return new Uint8Array(0);
 
     const out = new ByteWriter((end - pos) * 3 + 8);
+    const ws = escapeWhitespaces ? SPACE_SYMBOL : PLAIN_SPACE;
     const addWs = (): void => {
       if (escapeWhitespaces) out.append(SPACE_SYMBOL, 0, 3);
       else out.push(SPACE);
     };
-    if (!this.suffix && addDummyPrefix) addWs();
+    if (!this.suffix && addDummyPrefix) {
+      addWs();
+      // The dummy prefix stands for the leading whitespace that was dropped (none: empty at the first char).
+      align?.fill(out.length, 0, pos);
+    }
 
     let prevSpace = removeExtraWhitespaces;
     while (pos < end) {
@@ -181,16 +226,28 @@ export class Normalizer {
           else out.push(repl[i]);
         }
         prevSpace = repl[e - 1] === SPACE;
+        align?.fill(out.length, pos, pos + this.matchLen);
+      } else if (align && s > this.replStart && out.length > 0 && out.endsWith(ws)) {
+        // Whitespace collapsed into the preceding space: that space now stands for this run too.
+        align.end.fill(pos + this.matchLen, out.length - ws.length, out.length);
       }
       pos += this.matchLen;
       if (!removeExtraWhitespaces) prevSpace = false;
     }
 
+    let trailing = end;
     if (removeExtraWhitespaces) {
-      const ws = escapeWhitespaces ? SPACE_SYMBOL : PLAIN_SPACE;
       while (out.endsWith(ws)) out.length -= ws.length;
+      if (align && align.length > out.length) {
+        trailing = align.start[out.length];
+        align.length = out.length;
+      }
     }
-    if (this.suffix && addDummyPrefix) addWs();
+    if (this.suffix && addDummyPrefix) {
+      addWs();
+      // Like the prefix: the trailing whitespace it replaced, or an empty range after the last kept char.
+      align?.fill(out.length, trailing, end);
+    }
     return out.bytes();
   }
 
