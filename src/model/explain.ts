@@ -13,6 +13,11 @@ export interface TranslateOptions {
   /** Source token budget (eos included); longer input is truncated. Defaults to the model's position limit. */
   maxSourceTokens?: number;
   shouldStop?: ShouldStop;
+  /**
+   * Target language of a multilingual model (`spa` or `>>spa<<`): its `>>xx<<` token is put first in the source,
+   * as these models were trained. Models without such tokens refuse it.
+   */
+  targetLanguage?: string;
 }
 
 export interface ExplainOptions extends TranslateOptions {
@@ -34,7 +39,32 @@ interface Encoded {
  * cut through one normalised character (`ﬁ` → `f` `i`) or after a lone `▁` (trimmed as trailing whitespace)
  * can change them; if that ever needs more tokens than the budget, the cut steps back a piece.
  */
-function encodeWithBudget(lm: LoadedModel, text: string, budget: number): Encoded & { offsets: Array<[number, number]> } {
+function encodeWithBudget(lm: LoadedModel, text: string, budget: number, targetLanguage?: string): Encoded & { offsets: Array<[number, number]> } {
+  const code = languageToken(lm, targetLanguage);
+  if (code === undefined) return encodeTextWithBudget(lm, text, budget);
+  // encode "code text" and report offsets relative to the user's text (the code token gets an empty span at 0)
+  const shift = code.length + 1;
+  const r = encodeTextWithBudget(lm, `${code} ${text}`, budget);
+  return {
+    ...r,
+    text: r.text.slice(shift),
+    offsets: r.offsets.map(([a, b]) => [Math.max(0, a - shift), Math.max(0, b - shift)]),
+  };
+}
+
+/** The `>>xx<<` token for a requested target language, or undefined when none was asked for. */
+function languageToken(lm: LoadedModel, targetLanguage: string | undefined): string | undefined {
+  const wanted = targetLanguage?.trim();
+  if (!wanted) return undefined;
+  const codes = lm.tokenizer.languageCodes;
+  const code = /^>>.+<<$/.test(wanted) ? wanted : `>>${wanted}<<`;
+  if (codes.includes(code)) return code;
+  if (codes.length === 0) throw new Error(`target language "${wanted}" was requested, but this model has no >>xx<< language tokens (it translates into one language)`);
+  const shown = codes.length > 12 ? `${codes.slice(0, 12).join(', ')} … (${codes.length} in all)` : codes.join(', ');
+  throw new Error(`this model has no target language "${wanted}"; it offers ${shown}`);
+}
+
+function encodeTextWithBudget(lm: LoadedModel, text: string, budget: number): Encoded & { offsets: Array<[number, number]> } {
   const tok = lm.tokenizer;
   const enc = tok.encodeWithOffsets(text);
   const max = Math.max(2, Math.min(budget, lm.maxSourceTokens));
@@ -54,7 +84,7 @@ function generationOptions(lm: LoadedModel, opts: TranslateOptions, topK: number
 }
 
 export function translate(lm: LoadedModel, text: string, opts: TranslateOptions = {}): { text: string; ids: number[]; truncated: boolean } {
-  const src = encodeWithBudget(lm, text, opts.maxSourceTokens ?? lm.maxSourceTokens);
+  const src = encodeWithBudget(lm, text, opts.maxSourceTokens ?? lm.maxSourceTokens, opts.targetLanguage);
   const enc = lm.model.encode(src.ids, { shouldStop: opts.shouldStop });
   const result = generate(lm.model, lm.model.crossMemory(enc), generationOptions(lm, opts, 1, false));
   return { text: lm.tokenizer.decode(result.ids, { skipSpecialTokens: true }), ids: result.ids, truncated: src.truncated };
@@ -63,7 +93,7 @@ export function translate(lm: LoadedModel, text: string, opts: TranslateOptions 
 export function explain(lm: LoadedModel, text: string, opts: ExplainOptions = {}): Explanation {
   const t0 = performance.now();
   const cfg = lm.config;
-  const src = encodeWithBudget(lm, text, opts.maxSourceTokens ?? lm.maxSourceTokens);
+  const src = encodeWithBudget(lm, text, opts.maxSourceTokens ?? lm.maxSourceTokens, opts.targetLanguage);
   const t1 = performance.now();
   const enc = lm.model.encode(src.ids, { capture: true, shouldStop: opts.shouldStop });
   const mem = lm.model.crossMemory(enc);

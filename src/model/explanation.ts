@@ -38,6 +38,10 @@ export interface ModelSummary {
   activation: string;
   sourceLang?: string;
   targetLang?: string;
+  /** Stored weights: tied embeddings once, final_logits_bias included, the computed sinusoid tables not (Hugging Face counts those and leaves the bias out). */
+  parameters?: number;
+  /** `>>xx<<` target-language tokens of a multilingual model (empty otherwise). */
+  languageCodes?: string[];
 }
 
 export interface Explanation {

@@ -36,8 +36,22 @@ export function loadModelFolder(folder: string, opts: { name?: string } = {}): L
     vocabSize: config.vocabSize,
     activation: config.activation,
     ...langs,
+    parameters: countParameters(model),
+    languageCodes: [...tokenizer.languageCodes],
   };
   return { folder: dir, config, generation, model, tokenizer, summary, maxSourceTokens: config.maxPositions };
+}
+
+function countParameters(model: MarianModel): number {
+  const seen = new Set<Float32Array>();
+  const visit = (v: unknown): void => {
+    if (v instanceof Float32Array) seen.add(v);
+    else if (v && typeof v === 'object') for (const x of Object.values(v)) visit(x);
+  };
+  visit(model.weights);
+  let n = 0;
+  for (const a of seen) n += a.length;
+  return n;
 }
 
 function readLanguages(dir: string): { sourceLang?: string; targetLang?: string } {

@@ -1,0 +1,195 @@
+/**
+ * End to end in a real VS Code workbench (code-server 4.100.3 = VS Code 1.100.3) driven in Debian's Chromium:
+ * the packaged .vsix is installed into a throwaway profile, `samples/` is opened, and one browser session goes
+ * through the command palette, the attention panel, the editor hover, the activity-bar view and an HTML-looking
+ * selection. Expected tokens and translations come from the real engine, run here in the test process.
+ *
+ * Needs `npm run e2e:setup` once (code-server + chromium); fails, never skips, when they are missing.
+ */
+import assert from 'node:assert/strict';
+import * as path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import type { Browser, Page } from 'playwright-core';
+import { explain, loadModelFolder, type Explanation, type LoadedModel } from '../../src/model';
+import { piecesInRange, topAttended } from '../../src/host/hoverMarkdown';
+import { DEFAULTS } from '../../src/host/settings';
+import { REPO_ROOT, assertPrerequisites, removeRoot, saveLogs, startCodeServer, tempRoot, type CodeServer } from './codeServer';
+import { ensureVsix } from './vsix';
+import {
+  canvasPaint, editorLine, eventually, isPainted, launchBrowser, openFile, openWorkbench, runCommand, screenshot,
+  selectLine, visibleHover, webviewFrame, wordCenter,
+} from './workbench';
+
+const SAMPLES = path.join(REPO_ROOT, 'samples');
+const SENTENCE = 'The lion kills the tiger.';
+const HTML_LINE = '<img src=x onerror=alert(1)>';
+const COMMAND_TITLE = 'Explain attention for selection';
+const CONTAINER_TITLE = 'Attention Lens';
+const HEAD_THUMBS = 3 * 3 * 4; // kinds (encoder, decoder, cross) × layers × heads of the bundled checkpoint
+
+let lm: LoadedModel | undefined;
+/** What the extension computes for `text` with its default settings. */
+function expected(text: string): Explanation {
+  lm ??= loadModelFolder(path.join(REPO_ROOT, 'media', 'model'));
+  return explain(lm, text, { numBeams: DEFAULTS.beams, topK: DEFAULTS.topK, maxNewTokens: DEFAULTS.maxTokens });
+}
+
+describe('Attention Lens in the VS Code workbench', { timeout: 10 * 60_000 }, () => {
+  let cs: CodeServer | undefined;
+  let browser: Browser | undefined;
+  let page: Page;
+  const dialogs: string[] = [];
+  const pageErrors: string[] = [];
+
+  before(async () => {
+    assertPrerequisites();
+    const vsix = process.env.ATTENTION_LENS_VSIX ?? ensureVsix();
+    cs = await startCodeServer({ root: tempRoot('attention-lens-e2e-'), vsix: [vsix], workspace: SAMPLES });
+    browser = await launchBrowser();
+    page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
+    page.setDefaultTimeout(30_000);
+    page.on('dialog', (d) => {
+      dialogs.push(`${d.type()}: ${d.message()}`);
+      void d.dismiss().catch(() => undefined);
+    });
+    page.on('pageerror', (err) => pageErrors.push(err.message));
+    await openWorkbench(page, cs.url, SAMPLES, 'sample.txt');
+    await openFile(page, 'sample.txt', SENTENCE);
+  }, { timeout: 8 * 60_000 });
+
+  after(async () => {
+    if (page && browser) await screenshot(page, 'zz-final').catch(() => undefined);
+    await browser?.close().catch(() => undefined);
+    if (cs) {
+      await cs.stop();
+      saveLogs(cs, 'workbench');
+      removeRoot(cs);
+    }
+  }, { timeout: 60_000 });
+
+  test('command palette explains the selection in the attention panel', async () => {
+    const want = expected(SENTENCE);
+    assert.equal(want.steps.length, want.targetPieces.length - 1, 'engine: one decoding step per generated token');
+    await selectLine(page, SENTENCE);
+    await runCommand(page, COMMAND_TITLE);
+
+    await page.locator('.tabs-container .tab', { hasText: `Attention: ${SENTENCE.slice(0, 30)}` }).first().waitFor({ timeout: 30_000 });
+    const panel = webviewFrame(page, 'panel');
+    await eventually(async () => {
+      assert.deepEqual(await panel.locator('#source-tokens .token').allTextContents(), want.sourcePieces);
+    }, 60_000, 'the panel to show the source tokens');
+    assert.equal((await panel.locator('#translation').textContent())?.trim(), want.translation);
+    assert.deepEqual(await panel.locator('#target-tokens .token').allTextContents(), want.targetPieces.slice(1));
+
+    // every head thumbnail (3 kinds × 3 layers × 4 heads) is actually painted
+    const thumbs = panel.locator('#overview canvas.head-thumb');
+    await eventually(async () => assert.equal(await thumbs.count(), HEAD_THUMBS), 30_000, `${HEAD_THUMBS} head thumbnails`);
+    const keys = await thumbs.evaluateAll((cs) => cs.map((c) => `${c.getAttribute('data-kind')}/${c.getAttribute('data-layer')}/${c.getAttribute('data-head')}`));
+    assert.equal(new Set(keys).size, HEAD_THUMBS, `distinct data-kind/layer/head: ${keys.join(' ')}`);
+    for (const kind of ['encoder', 'decoder', 'cross']) {
+      assert.equal(keys.filter((k) => k.startsWith(`${kind}/`)).length, 12, `${kind} thumbnails`);
+    }
+    await eventually(async () => {
+      const paint = await canvasPaint(panel, '#overview canvas.head-thumb');
+      const blank = paint.filter((p) => !isPainted(p));
+      assert.equal(blank.length, 0, `blank head thumbnails: ${JSON.stringify(blank)}`);
+    }, 30_000, 'every head thumbnail to be painted');
+
+    // positional encodings: curves and heatmap
+    assert.ok((await panel.locator('svg#pe-curves path').count()) > 0, 'svg#pe-curves has paths');
+    const peHeatmap = await canvasPaint(panel, 'canvas#pe-heatmap');
+    assert.equal(peHeatmap.length, 1, 'canvas#pe-heatmap exists');
+    assert.ok(isPainted(peHeatmap[0]), `canvas#pe-heatmap painted: ${JSON.stringify(peHeatmap[0])}`);
+
+    // one decoding step per generated token, each with candidates and a chosen one
+    const steps = panel.locator('#steps .step');
+    assert.equal(await steps.count(), want.steps.length, 'decoding steps');
+    const perStep = await steps.evaluateAll((els) => els.map((s) => ({
+      candidates: s.querySelectorAll('.candidate').length,
+      chosen: s.querySelectorAll('.candidate.chosen').length,
+    })));
+    perStep.forEach((s, i) => {
+      assert.ok(s.candidates > 0, `step ${i + 1} has candidates`);
+      assert.ok(s.chosen >= 1, `step ${i + 1} marks the chosen candidate`);
+    });
+    await screenshot(page, '01-panel');
+    await panel.locator('#steps').scrollIntoViewIfNeeded();
+    await screenshot(page, '01b-panel-steps');
+  });
+
+  test('hovering a word of the explained line shows attention weights', async () => {
+    const hover = visibleHover(page);
+    let text = '';
+    await eventually(async () => {
+      const { x, y } = await wordCenter(page, SENTENCE, 'lion');
+      await page.mouse.move(x, y - 60);
+      await page.mouse.move(x, y, { steps: 6 });
+      await hover.filter({ hasText: 'Attention Lens' }).first().waitFor({ timeout: 5_000 });
+      text = (await hover.filter({ hasText: 'Attention Lens' }).first().innerText()).replace(/\s+/g, ' ');
+    }, 30_000, 'the Attention Lens hover');
+    assert.match(text, /Attention Lens/);
+    assert.match(text, /\b0?\.\d{2}|\d\s?%/, `hover shows attention weights: ${text}`);
+    // the weights are the engine's: encoder self-attention of "lion" under the default hover aggregation
+    const want = expected(SENTENCE);
+    const start = SENTENCE.indexOf('lion');
+    const top = topAttended(want.attentions.encoder, piecesInRange(want.sourceOffsets, start, start + 4), {
+      aggregation: DEFAULTS.hoverAggregation, layer: DEFAULTS.hoverLayer, head: DEFAULTS.hoverHead,
+    }, 3).tokens;
+    const shown = (text.match(/\d*\.\d+/g) ?? []).map(Number);
+    for (const t of top) {
+      assert.ok(shown.some((v) => Math.abs(v - t.weight) < 0.006 || Math.abs(v - 100 * t.weight) < 0.6),
+        `hover shows the weight ${t.weight.toFixed(3)} of "${t.piece}": ${text}`);
+    }
+    await screenshot(page, '02-hover');
+    // dismiss by moving away (Escape would also cancel the editor selection the next test relies on)
+    await page.mouse.move(5, 500);
+    await hover.first().waitFor({ state: 'hidden', timeout: 10_000 }).catch(() => undefined);
+  });
+
+  test('the activity-bar view shows the translation of the current selection', async () => {
+    const want = expected(SENTENCE);
+    const selection = page.locator('.statusbar-item[id="status.editor.selection"]');
+    assert.match(await selection.innerText(), new RegExp(`\\(${SENTENCE.length} selected\\)`), 'the sentence is still selected');
+    await page.locator(`.activitybar a.action-label[aria-label="${CONTAINER_TITLE}"]`).click();
+    const side = webviewFrame(page, 'sideView');
+    await eventually(async () => {
+      const status = (await side.locator('#status').textContent().catch(() => null))?.trim();
+      assert.equal((await side.locator('#translation').textContent())?.trim(), want.translation, `side view #status: "${status}"`);
+    }, 60_000, 'the side view translation');
+    await screenshot(page, '03-side-view');
+  });
+
+  test('a selection that looks like HTML is shown as text, never run', async () => {
+    const want = expected(HTML_LINE);
+    await editorLine(page, HTML_LINE).waitFor();
+    await selectLine(page, HTML_LINE);
+    await runCommand(page, COMMAND_TITLE);
+
+    const tab = page.locator('.tabs-container .tab', { hasText: `Attention: ${HTML_LINE.slice(0, 30)}` }).first();
+    await tab.waitFor({ timeout: 30_000 });
+    assert.equal(await tab.locator('img').count(), 0, 'no <img> element in the tab title');
+    const panel = webviewFrame(page, 'panel');
+    await eventually(async () => {
+      assert.deepEqual(await panel.locator('#source-tokens .token').allTextContents(), want.sourcePieces);
+    }, 60_000, 'the panel to show the HTML-looking source tokens');
+    const sourceText = (await panel.locator('#source-tokens').textContent()) ?? '';
+    // SentencePiece has no "<" in this vocabulary, so the pieces read "▁<unk>img…": the literal "<" must be text
+    assert.ok(sourceText.includes('<'), `#source-tokens shows a literal "<": ${sourceText}`);
+    if (want.sourcePieces.join('').includes('<img')) assert.ok(sourceText.includes('<img'), sourceText);
+    // the tab title (waited for above) carries the raw selection as literal text
+    assert.equal(await panel.locator('img').count(), 0, 'no <img> element in the panel');
+    assert.equal(await panel.locator('unk').count(), 0, 'no <unk> element in the panel');
+    const side = webviewFrame(page, 'sideView');
+    assert.equal(await side.locator('img').count(), 0, 'no <img> element in the side view');
+    await page.waitForTimeout(1_000); // an onerror handler would have fired by now
+    assert.deepEqual(dialogs, [], 'no dialog opened');
+    await panel.locator('#source-tokens').scrollIntoViewIfNeeded();
+    await screenshot(page, '04-xss');
+  });
+
+  test('no dialogs and no uncaught page errors from the extension', () => {
+    assert.deepEqual(dialogs, []);
+    const ours = pageErrors.filter((m) => /attention|lens|webview/i.test(m));
+    assert.deepEqual(ours, [], `page errors: ${pageErrors.join('\n')}`);
+  });
+});
