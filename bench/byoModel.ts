@@ -12,6 +12,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as v8 from 'node:v8';
 import * as vm from 'node:vm';
+import { findBundledModel } from '../src/model/bundledModel';
+import { explain } from '../src/model/explain';
+import { loadModelFolder } from '../src/model/loadModel';
 import { loadMarianNetwork } from '../src/model/loadNetwork';
 import { buildZip, pickle, writeSafetensors } from '../test/helpers/modelFiles';
 
@@ -150,6 +153,69 @@ export async function measureOpusShapedLoad(format: 'safetensors' | 'bin' = 'saf
 }
 
 const round = (x: number): number => Math.round(x * 10) / 10;
+
+export interface OpusShapedExplain {
+  params: number;
+  fileMB: number;
+  /** loadModelFolder: weights + tokenizer. */
+  loadMs: number;
+  rssDeltaMB: number;
+  arrayBuffersDeltaMB: number;
+  sourceTokens: number;
+  generated: number;
+  /** Per-run wall-clock and CPU milliseconds of explain(). */
+  wallMs: number[];
+  cpuMs: number[];
+}
+
+/**
+ * Explain latency of the opus-shaped model: the random-weight folder gets the bundled tokenizer files (its ids are
+ * all < 7,999, valid in the 58,101-entry vocabulary), is loaded with loadModelFolder (time and memory measured as
+ * above), then explain() runs `runs` times on `text` cut to `sourceTokens` tokens. Random weights never choose
+ * eos, so generation is capped at `newTokens` (about what the bundled model generates for 20 source tokens).
+ */
+export async function measureOpusShapedExplain(text: string, { sourceTokens = 20, newTokens = 20, runs = 5 } = {}): Promise<OpusShapedExplain> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'attention-lens-opus-shaped-'));
+  try {
+    const file = writeOpusShapedFolder(dir, 'safetensors');
+    const bundled = findBundledModel();
+    for (const f of ['source.spm', 'target.spm', 'vocab.json', 'tokenizer_config.json', 'special_tokens_map.json']) {
+      if (fs.existsSync(path.join(bundled, f))) fs.copyFileSync(path.join(bundled, f), path.join(dir, f));
+    }
+    collectGarbage();
+    await new Promise((r) => setTimeout(r, 50));
+    const before = process.memoryUsage();
+    const t0 = performance.now();
+    const lm = loadModelFolder(dir);
+    const loadMs = performance.now() - t0;
+    collectGarbage();
+    const afterLoad = process.memoryUsage();
+    const opts = { maxSourceTokens: sourceTokens, maxNewTokens: newTokens };
+    const probe = explain(lm, text, opts); // also the warm-up
+    const wallMs: number[] = [], cpuMs: number[] = [];
+    for (let i = 0; i < runs; i++) {
+      const c = process.cpuUsage();
+      const t = performance.now();
+      explain(lm, text, opts);
+      wallMs.push(performance.now() - t);
+      const u = process.cpuUsage(c);
+      cpuMs.push((u.user + u.system) / 1000);
+    }
+    return {
+      params: opusShapedTensors().reduce((a, t) => a + t.shape.reduce((x, y) => x * y, 1), 0),
+      fileMB: round(fs.statSync(file).size / MB),
+      loadMs: round(loadMs),
+      rssDeltaMB: round((afterLoad.rss - before.rss) / MB),
+      arrayBuffersDeltaMB: round((afterLoad.arrayBuffers - before.arrayBuffers) / MB),
+      sourceTokens: probe.sourceIds.length,
+      generated: probe.steps.length,
+      wallMs,
+      cpuMs,
+    };
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
 
 if (require.main === module) {
   const arg = process.argv[2] ?? 'both';

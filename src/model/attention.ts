@@ -5,6 +5,7 @@
  * (with `causal`, query i sees keys ≤ i + causalOffset; keys whose `keyMask` entry is 0 — padding — get no weight),
  * then ctx_h = p·v_h.
  * Probabilities are written to `probs` as [heads, nq, nk] when given (the numbers the views show).
+ * `rowOffset` is where query row 0 starts in `q` and context row 0 in `ctx` (a hypothesis's row in a batch).
  */
 export function multiHeadAttention(
   q: Float32Array, nq: number,
@@ -15,13 +16,14 @@ export function multiHeadAttention(
   probs?: Float32Array,
   causalOffset = -1,
   keyMask?: ArrayLike<number>,
+  rowOffset = 0,
 ): void {
   const hd = d / heads;
   const scale = 1 / Math.sqrt(hd);
   for (let h = 0; h < heads; h++) {
     const ho = h * hd;
     for (let i = 0; i < nq; i++) {
-      const qo = i * d + ho;
+      const qo = rowOffset + i * d + ho;
       const visible = causalOffset >= 0 ? Math.min(nk, i + causalOffset + 1) : nk;
       for (let j = 0; j < visible; j++) {
         if (keyMask && keyMask[j] === 0) {
@@ -47,7 +49,7 @@ export function multiHeadAttention(
         const po = (h * nq + i) * nk;
         for (let j = 0; j < nk; j++) probs[po + j] = j < visible ? scores[j] : 0;
       }
-      const co = i * d + ho;
+      const co = rowOffset + i * d + ho;
       for (let t = 0; t < hd; t++) ctx[co + t] = 0;
       for (let j = 0; j < visible; j++) {
         const p = scores[j];

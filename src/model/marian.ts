@@ -41,9 +41,21 @@ export interface StepAttention {
   cross: Float32Array[];
 }
 
+interface StepWorkspace {
+  B: number;
+  x: Float32Array;
+  q: Float32Array;
+  kv: Float32Array;
+  ctx: Float32Array;
+  tmp: Float32Array;
+  ffn: Float32Array;
+  scores: Float32Array;
+}
+
 export class MarianModel {
   private readonly embedScale: number;
   private positionTable: Float32Array;
+  private workspace?: StepWorkspace;
 
   constructor(readonly config: MarianConfig, readonly weights: MarianWeights) {
     this.embedScale = config.scaleEmbedding ? Math.sqrt(config.dModel) : 1;
@@ -149,6 +161,21 @@ export class MarianModel {
     to.length = from.length;
   }
 
+  /** Scratch rows for decodeStep, reused across steps (grown when B or the key count outgrows them). */
+  private stepWorkspace(B: number, keys: number): StepWorkspace {
+    const ws = this.workspace;
+    if (ws && ws.B >= B && ws.scores.length >= keys) return ws;
+    const d = this.config.dModel;
+    const rows = Math.max(B, ws?.B ?? 0);
+    this.workspace = {
+      B: rows,
+      x: new Float32Array(rows * d), q: new Float32Array(rows * d), kv: new Float32Array(rows * d),
+      ctx: new Float32Array(rows * d), tmp: new Float32Array(rows * d), ffn: new Float32Array(rows * this.config.decoderFfn),
+      scores: new Float32Array(Math.max(keys, 2 * (ws?.scores.length ?? 0), 64)),
+    };
+    return this.workspace;
+  }
+
   /**
    * Feeds one token to each of `tokens.length` hypotheses (row b uses states[b]), appends to their caches,
    * and writes the next-token logits [B, vocab] to `logits` (when given) and/or the final hidden rows.
@@ -162,26 +189,31 @@ export class MarianModel {
     const d = cfg.dModel, B = tokens.length, H = cfg.decoderHeads;
     const pos = states[0].length;
     for (const s of states) if (s.length !== pos || pos >= s.capacity) throw new RangeError('decoder states out of step or full');
-    const x = new Float32Array(B * d);
+    const ws = this.stepWorkspace(B, Math.max(pos + 1, mem.length));
+    const { x, q, kv, ctx, tmp, ffn, scores } = ws;
     const embPos = this.positions(pos + 1).subarray(pos * d, (pos + 1) * d);
+    const emb = this.weights.embeddings, scale = this.embedScale;
     for (let b = 0; b < B; b++) {
       const eo = tokens[b] * d;
-      for (let c = 0; c < d; c++) x[b * d + c] = this.weights.embeddings[eo + c] * this.embedScale + embPos[c];
+      for (let c = 0; c < d; c++) x[b * d + c] = emb[eo + c] * scale + embPos[c];
     }
-    const q = new Float32Array(B * d), kv = new Float32Array(B * d), ctx = new Float32Array(B * d), tmp = new Float32Array(B * d);
-    const scores = new Float32Array(Math.max(pos + 1, mem.length));
-    const ffn = new Float32Array(B * cfg.decoderFfn);
     for (let l = 0; l < this.weights.decoder.length; l++) {
       const layer = this.weights.decoder[l];
       // masked self-attention: the new key/value rows join each hypothesis's cache
       linear(layer.selfAttn.q, x, B, q);
-      linear(layer.selfAttn.k, x, B, kv);
-      for (let b = 0; b < B; b++) states[b].keys[l].set(kv.subarray(b * d, (b + 1) * d), pos * d);
-      linear(layer.selfAttn.v, x, B, kv);
-      for (let b = 0; b < B; b++) states[b].values[l].set(kv.subarray(b * d, (b + 1) * d), pos * d);
+      if (B === 1) {
+        // one hypothesis: project straight into its cache row
+        linear(layer.selfAttn.k, x, 1, states[0].keys[l], pos * d);
+        linear(layer.selfAttn.v, x, 1, states[0].values[l], pos * d);
+      } else {
+        linear(layer.selfAttn.k, x, B, kv);
+        for (let b = 0; b < B; b++) states[b].keys[l].set(kv.subarray(b * d, (b + 1) * d), pos * d);
+        linear(layer.selfAttn.v, x, B, kv);
+        for (let b = 0; b < B; b++) states[b].values[l].set(kv.subarray(b * d, (b + 1) * d), pos * d);
+      }
       for (let b = 0; b < B; b++) {
         const probs = capture ? new Float32Array(H * (pos + 1)) : undefined;
-        multiHeadAttention(q.subarray(b * d, (b + 1) * d), 1, states[b].keys[l], states[b].values[l], pos + 1, d, H, ctx.subarray(b * d, (b + 1) * d), scores, probs);
+        multiHeadAttention(q, 1, states[b].keys[l], states[b].values[l], pos + 1, d, H, ctx, scores, probs, -1, undefined, b * d);
         if (capture && probs) capture.self.push(probs);
       }
       linear(layer.selfAttn.out, ctx, B, tmp);
@@ -191,7 +223,7 @@ export class MarianModel {
       linear(layer.crossAttn.q, x, B, q);
       for (let b = 0; b < B; b++) {
         const probs = capture ? new Float32Array(H * mem.length) : undefined;
-        multiHeadAttention(q.subarray(b * d, (b + 1) * d), 1, mem.keys[l], mem.values[l], mem.length, d, H, ctx.subarray(b * d, (b + 1) * d), scores, probs, -1, mem.attentionMask);
+        multiHeadAttention(q, 1, mem.keys[l], mem.values[l], mem.length, d, H, ctx, scores, probs, -1, mem.attentionMask, b * d);
         if (capture && probs) capture.cross.push(probs);
       }
       linear(layer.crossAttn.out, ctx, B, tmp);
@@ -204,8 +236,44 @@ export class MarianModel {
     for (const s of states) s.length = pos + 1;
     if (logits) matmulTransB(x, B, d, this.weights.lmHead, cfg.vocabSize, logits, this.weights.finalLogitsBias);
   }
+
+  /**
+   * Decoding without a self-attention cache (Hugging Face's use_cache=False): runs the decoder over the whole
+   * prefix `ids` (one hypothesis) with causal self-attention and writes the last position's logits. Every row is
+   * computed as decodeStep computes it, so the logits are identical; it exists for the benchmark, which compares
+   * both algorithms with onnxruntime.
+   */
+  decodePrefix(ids: ArrayLike<number>, mem: CrossMemory, logits: Float32Array): void {
+    const cfg = this.config;
+    const d = cfg.dModel, T = ids.length, H = cfg.decoderHeads;
+    if (T < 1) throw new RangeError('empty decoder prefix');
+    const x = new Float32Array(T * d);
+    this.embed(ids, 0, x);
+    const q = new Float32Array(T * d), k = new Float32Array(T * d), v = new Float32Array(T * d), ctx = new Float32Array(T * d);
+    const tmp = new Float32Array(T * d), scores = new Float32Array(Math.max(T, mem.length));
+    const ffn = new Float32Array(T * cfg.decoderFfn);
+    for (let l = 0; l < this.weights.decoder.length; l++) {
+      const layer = this.weights.decoder[l];
+      linear(layer.selfAttn.q, x, T, q);
+      linear(layer.selfAttn.k, x, T, k);
+      linear(layer.selfAttn.v, x, T, v);
+      multiHeadAttention(q, T, k, v, T, d, H, ctx, scores, undefined, 0);
+      linear(layer.selfAttn.out, ctx, T, tmp);
+      addInPlace(x, tmp, T * d);
+      layerNormInPlace(x, T, d, layer.selfAttnNorm.gamma, layer.selfAttnNorm.beta, cfg.layerNormEps);
+      linear(layer.crossAttn.q, x, T, q);
+      multiHeadAttention(q, T, mem.keys[l], mem.values[l], mem.length, d, H, ctx, scores, undefined, -1, mem.attentionMask);
+      linear(layer.crossAttn.out, ctx, T, tmp);
+      addInPlace(x, tmp, T * d);
+      layerNormInPlace(x, T, d, layer.crossAttnNorm.gamma, layer.crossAttnNorm.beta, cfg.layerNormEps);
+      this.feedForward(layer.fc1, layer.fc2, x, T, ffn, tmp);
+      addInPlace(x, tmp, T * d);
+      layerNormInPlace(x, T, d, layer.finalNorm.gamma, layer.finalNorm.beta, cfg.layerNormEps);
+    }
+    matmulTransB(x, 1, d, this.weights.lmHead, cfg.vocabSize, logits, this.weights.finalLogitsBias, (T - 1) * d);
+  }
 }
 
-function linear(w: Linear, x: Float32Array, rows: number, out: Float32Array): void {
-  matmulTransB(x, rows, w.inDim, w.weight, w.outDim, out, w.bias);
+function linear(w: Linear, x: Float32Array, rows: number, out: Float32Array, outOffset = 0): void {
+  matmulTransB(x, rows, w.inDim, w.weight, w.outDim, out, w.bias, 0, outOffset);
 }
