@@ -2,7 +2,7 @@
 import * as vscode from 'vscode';
 import type { LoadedInfo } from '../worker/workerProtocol';
 import { isCancelled } from '../worker/workerProtocol';
-import { describeModelError } from './modelClient';
+import { describeModelError, notificationText } from './modelClient';
 import type { ModelService } from './modelService';
 import { KEYS, SECTION } from './settings';
 
@@ -11,7 +11,9 @@ export function describeSummary(info: LoadedInfo): string {
   const langs = s.sourceLang && s.targetLang ? `${s.sourceLang}→${s.targetLang}, ` : '';
   return (
     `${langs}${s.encoderLayers} encoder + ${s.decoderLayers} decoder layers, ` +
-    `${s.encoderHeads} heads, d_model ${s.dModel}, vocabulary ${s.vocabSize}, ${s.activation}, up to ${info.maxSourceTokens} source tokens`
+    `${s.encoderHeads} heads, d_model ${s.dModel}, vocabulary ${s.vocabSize}, ${s.activation}, up to ${info.maxSourceTokens} source tokens` +
+    (s.parameters ? `, ${(s.parameters / 1e6).toFixed(1)}M parameters` : '') +
+    (s.languageCodes?.length ? `; target languages ${s.languageCodes.slice(0, 8).join(' ')}${s.languageCodes.length > 8 ? ' …' : ''} (set "attentionLens.targetLanguage")` : '')
   );
 }
 
@@ -37,7 +39,7 @@ export async function chooseModelFolder(models: ModelService): Promise<void> {
     canSelectFiles: false,
     canSelectMany: false,
     openLabel: 'Use this model folder',
-    title: 'Attention Lens: choose a Marian model folder (config.json, model.safetensors, source.spm, target.spm, vocab.json)',
+    title: 'Attention Lens: choose a Marian model folder (config.json, model.safetensors or pytorch_model.bin, source.spm, target.spm, vocab.json)',
     defaultUri: current.bundled ? vscode.workspace.workspaceFolders?.[0]?.uri : vscode.Uri.file(current.dir),
   });
   const folder = picked?.[0];
@@ -55,7 +57,8 @@ export async function chooseModelFolder(models: ModelService): Promise<void> {
     return;
   }
   await storeModelPath(folder.fsPath);
-  void vscode.window.showInformationMessage(`Attention Lens: using model “${info.summary.name}”: ${describeSummary(info)}.`);
+  // the name, languages and language codes come from the folder and its files: no links in the message
+  void vscode.window.showInformationMessage(notificationText(`Attention Lens: using model “${info.summary.name}”: ${describeSummary(info)}.`));
 }
 
 /** Writes the setting where it takes effect: the workspace if it already overrides it there, else the user settings. */

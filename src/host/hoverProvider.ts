@@ -88,7 +88,7 @@ export class AttentionHoverProvider implements vscode.HoverProvider {
 
   private async explainCached(text: string, token: vscode.CancellationToken): Promise<Explanation> {
     const s = this.models.settings;
-    const key = `${this.models.model.dir}\u0000${s.maxTokens}\u0000${s.topK}\u0000${text}`;
+    const key = `${this.models.model.dir}\u0000${s.maxTokens}\u0000${s.topK}\u0000${s.targetLanguage}\u0000${text}`;
     const hit = this.cache.get(key);
     if (hit) {
       this.cache.delete(key); // refresh LRU position

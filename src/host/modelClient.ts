@@ -16,6 +16,7 @@ import {
   CANCEL_SLOT,
   ModelRequestError,
   isWorkerResponse,
+  unpackExplanation,
   type ExplainParams,
   type LoadedInfo,
   type ModelRef,
@@ -81,6 +82,8 @@ export class ModelClient {
   private worker: WorkerLike | undefined;
   private lastWorkerError: string | undefined;
   private running: Job | undefined;
+  /** Answered requests whose explanation is still being unpacked (see `unpackExplanation`). */
+  private readonly unpacking = new Set<Job>();
   private readonly queue: Job[] = [];
   private nextId = 1;
   private loadedKey: string | undefined;
@@ -170,8 +173,9 @@ export class ModelClient {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
-    const jobs = [...this.queue.splice(0), ...(this.running ? [this.running] : [])];
+    const jobs = [...this.queue.splice(0), ...(this.running ? [this.running] : []), ...this.unpacking];
     this.running = undefined;
+    this.unpacking.clear();
     for (const job of jobs) this.settle(job, () => job.reject(new ModelRequestError({ kind: 'cancelled', message: 'the model client was disposed' })));
     this.stopWorker();
   }
@@ -181,6 +185,10 @@ export class ModelClient {
     if (queued >= 0) {
       this.queue.splice(queued, 1);
       this.settle(job, () => job.reject(cancelledError()));
+      return;
+    }
+    if (this.unpacking.has(job)) {
+      job.cancelRequested = true; // answered but not yet delivered: it settles as cancelled
       return;
     }
     if (this.running !== job || job.cancelRequested) return;
@@ -288,6 +296,8 @@ export class ModelClient {
     }
     this.running = undefined;
     if (raw.type === 'failed') {
+      // A model-file error means the worker dropped its model (it is reloaded, and re-checked, on the next request).
+      if (raw.error.kind === 'model') this.invalidate();
       // A cancel that raced with completion still counts as cancelled for the caller.
       const error = job.cancelRequested && raw.error.kind !== 'model' ? { kind: 'cancelled' as const, message: 'cancelled' } : raw.error;
       this.settle(job, () => job.reject(new ModelRequestError(error)));
@@ -295,9 +305,27 @@ export class ModelClient {
       this.loadedKey = keyOf(job.body.model);
       this.loadedInfo = raw.info;
       if (job.cancelRequested) this.settle(job, () => job.reject(cancelledError()));
+      else if (raw.type === 'explained' && raw.numbers !== undefined) this.deliverExplanation(job, raw);
       else this.settle(job, () => job.resolve(raw as never));
     }
     this.pump();
+  }
+
+  /** Rebuilds a packed explanation off the critical path (in slices), then resolves unless cancelled meanwhile. */
+  private deliverExplanation(job: Job, raw: ResponseFor['explain']): void {
+    this.unpacking.add(job);
+    const { numbers, ...rest } = raw;
+    unpackExplanation(raw.explanation, numbers!).then(
+      (explanation) => {
+        if (!this.unpacking.delete(job)) return; // disposed meanwhile
+        if (job.cancelRequested) this.settle(job, () => job.reject(cancelledError()));
+        else this.settle(job, () => job.resolve({ ...rest, explanation } as never));
+      },
+      (err: unknown) => {
+        if (!this.unpacking.delete(job)) return;
+        this.settle(job, () => job.reject(new ModelRequestError({ kind: 'internal', message: errorText(err) })));
+      },
+    );
   }
 }
 
@@ -310,8 +338,21 @@ function errorText(err: unknown): string {
   return String(err);
 }
 
+/**
+ * Text for notifications and progress titles, which VS Code renders with `[label](command:…)` links clickable.
+ * Model files and folder names are untrusted, so link syntax in them is broken with a zero-width space: the text
+ * reads the same, but no link (least of all a command link with arguments) can be smuggled into a message.
+ */
+export function notificationText(text: string): string {
+  return text.replaceAll('](', ']\u200b(');
+}
+
 /** User-facing text (without the "Attention Lens: " prefix) for any failure of a model request. */
 export function describeModelError(err: unknown): string {
+  return notificationText(describeModelErrorRaw(err));
+}
+
+function describeModelErrorRaw(err: unknown): string {
   if (err instanceof ModelRequestError) {
     switch (err.kind) {
       case 'model':

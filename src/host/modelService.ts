@@ -7,7 +7,7 @@ import { Worker } from 'node:worker_threads';
 import * as vscode from 'vscode';
 import type { Explanation } from '../model/explanation';
 import { ModelRequestError, type LoadedInfo } from '../worker/workerProtocol';
-import { ModelClient, describeModelError, type CancellationLike } from './modelClient';
+import { ModelClient, describeModelError, notificationText, type CancellationLike } from './modelClient';
 import { SECTION, readSettings, resolveModelDir, type LensSettings, type ResolvedModel } from './settings';
 
 export type ModelState =
@@ -110,7 +110,7 @@ export class ModelService implements vscode.Disposable {
     const pending = this.loading.promise;
     if (progress === 'silent') return pending;
     return vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Notification, title: `Attention Lens: loading model “${model.name}”…` },
+      { location: vscode.ProgressLocation.Notification, title: notificationText(`Attention Lens: loading model “${model.name}”…`) },
       () => pending,
     );
   }
@@ -119,7 +119,7 @@ export class ModelService implements vscode.Disposable {
   async validateFolder(dir: string): Promise<LoadedInfo> {
     const name = vscode.Uri.file(dir).path.split('/').filter(Boolean).pop() ?? dir;
     const info = await vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Notification, title: `Attention Lens: checking model folder “${name}”…` },
+      { location: vscode.ProgressLocation.Notification, title: notificationText(`Attention Lens: checking model folder “${name}”…`) },
       () => this.client.load({ dir, name }),
     );
     return info;
@@ -136,7 +136,8 @@ export class ModelService implements vscode.Disposable {
         numBeams: overrides.numBeams ?? s.beams,
         topK: s.topK,
         maxSourceTokens: s.maxTokens,
-        maxNewTokens: Math.max(16, Math.min(512, s.maxTokens * 2)),
+        // generation length follows the model's own max_length, as Hugging Face's generate does
+        targetLanguage: s.targetLanguage || undefined,
       },
       { lane, token },
     );

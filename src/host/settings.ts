@@ -21,6 +21,8 @@ export interface LensSettings {
   hoverLayer: number;
   hoverHead: number;
   debounceMs: number;
+  /** Target language code for multilingual models (`spa` or `>>spa<<`); empty = none. */
+  targetLanguage: string;
 }
 
 export const DEFAULTS: LensSettings = {
@@ -33,6 +35,7 @@ export const DEFAULTS: LensSettings = {
   hoverLayer: 1,
   hoverHead: 1,
   debounceMs: 300,
+  targetLanguage: '',
 };
 
 /** Keys relative to the section, as declared in package.json `contributes.configuration`. */
@@ -46,6 +49,7 @@ export const KEYS = {
   hoverLayer: 'hover.layer',
   hoverHead: 'hover.head',
   debounceMs: 'translation.debounceMs',
+  targetLanguage: 'targetLanguage',
 } as const satisfies Record<keyof LensSettings, string>;
 
 export interface ConfigLike {
@@ -61,6 +65,7 @@ export function readSettings(config: ConfigLike): LensSettings {
   const agg = config.get<string>(KEYS.hoverAggregation);
   const modelPath = config.get<unknown>(KEYS.modelPath);
   const hoverEnabled = config.get<unknown>(KEYS.hoverEnabled);
+  const targetLanguage = config.get<unknown>(KEYS.targetLanguage);
   return {
     modelPath: typeof modelPath === 'string' ? modelPath.trim() : '',
     beams: int(config.get(KEYS.beams), DEFAULTS.beams, 1, 8),
@@ -71,6 +76,7 @@ export function readSettings(config: ConfigLike): LensSettings {
     hoverLayer: int(config.get(KEYS.hoverLayer), DEFAULTS.hoverLayer, 1, 64),
     hoverHead: int(config.get(KEYS.hoverHead), DEFAULTS.hoverHead, 1, 64),
     debounceMs: int(config.get(KEYS.debounceMs), DEFAULTS.debounceMs, 0, 5000),
+    targetLanguage: typeof targetLanguage === 'string' ? targetLanguage.trim() : '',
   };
 }
 

@@ -5,13 +5,15 @@ import { COMMANDS } from './commands';
 
 /** Status bar text per state (also what the e2e tests look for). */
 export function statusText(state: ModelState): string {
+  // The folder name is untrusted: a "$(…)" in it must show as text, not as an icon (VS Code's \$(…) escape).
+  const name = state.model.name.replace(/\$\(/g, '\\$(');
   switch (state.kind) {
     case 'loading':
-      return `$(loading~spin) Attention Lens: ${state.model.name}`;
+      return `$(loading~spin) Attention Lens: ${name}`;
     case 'error':
-      return `$(warning) Attention Lens: ${state.model.name}`;
+      return `$(warning) Attention Lens: ${name}`;
     default:
-      return `$(eye) Attention Lens: ${state.model.name}`;
+      return `$(eye) Attention Lens: ${name}`;
   }
 }
 

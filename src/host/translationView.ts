@@ -47,7 +47,7 @@ export class TranslationViewProvider implements vscode.WebviewViewProvider, vsco
       vscode.window.onDidChangeActiveTextEditor(() => this.schedule()),
       deps.models.onDidChangeSettings(({ previous, modelChanged }) => {
         const s = deps.models.settings;
-        if (modelChanged || previous.beams !== s.beams || previous.topK !== s.topK || previous.maxTokens !== s.maxTokens) {
+        if (modelChanged || previous.beams !== s.beams || previous.topK !== s.topK || previous.maxTokens !== s.maxTokens || previous.targetLanguage !== s.targetLanguage) {
           this.lastKey = undefined; // same selection, different result: translate again
           this.schedule(0);
         }

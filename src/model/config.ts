@@ -37,6 +37,12 @@ export interface GenerationSettings {
   earlyStopping: boolean | 'never';
 }
 
+/**
+ * Position limit this engine accepts. Explanations keep every attention matrix, which grow with the square of the
+ * sentence length, so a config claiming millions of positions must be refused rather than trusted.
+ */
+const MAX_POSITIONS = 4096;
+
 const ACTIVATIONS: Record<string, Activation> = { relu: 'relu', gelu: 'gelu', swish: 'swish', silu: 'swish' };
 
 type Json = Record<string, unknown>;
@@ -95,7 +101,8 @@ export function parseMarianConfig(file: string, text: string): MarianConfig {
     encoderFfn: int(file, o, 'encoder_ffn_dim', undefined, 1),
     decoderFfn: int(file, o, 'decoder_ffn_dim', undefined, 1),
     vocabSize: int(file, o, 'vocab_size', undefined, 2),
-    maxPositions: int(file, o, 'max_position_embeddings', 1024, 1),
+    // at least the one source token plus </s>; transformers' default is 1024
+    maxPositions: int(file, o, 'max_position_embeddings', 1024, 2),
     activation: ACTIVATIONS[act],
     scaleEmbedding: bool(file, o, 'scale_embedding', false),
     padTokenId: int(file, o, 'pad_token_id'),
@@ -104,6 +111,9 @@ export function parseMarianConfig(file: string, text: string): MarianConfig {
     layerNormEps: 1e-5,
     tieWordEmbeddings: bool(file, o, 'tie_word_embeddings', true),
   };
+  if (cfg.maxPositions > MAX_POSITIONS) {
+    throw new ModelFileError(file, `key "max_position_embeddings" is ${cfg.maxPositions}; at most ${MAX_POSITIONS} positions are supported (Marian checkpoints use 512 or 1024)`);
+  }
   if (cfg.dModel % cfg.encoderHeads !== 0) throw new ModelFileError(file, `"d_model" ${cfg.dModel} is not divisible by "encoder_attention_heads" ${cfg.encoderHeads}`);
   if (cfg.dModel % cfg.decoderHeads !== 0) throw new ModelFileError(file, `"d_model" ${cfg.dModel} is not divisible by "decoder_attention_heads" ${cfg.decoderHeads}`);
   if (o.decoder_vocab_size !== undefined && o.decoder_vocab_size !== null && o.decoder_vocab_size !== cfg.vocabSize) {

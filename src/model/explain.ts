@@ -79,7 +79,9 @@ function encodeTextWithBudget(lm: LoadedModel, text: string, budget: number): En
 
 function generationOptions(lm: LoadedModel, opts: TranslateOptions, topK: number, capture: boolean) {
   const gen = lm.generation;
-  const maxLength = opts.maxNewTokens ? opts.maxNewTokens + 1 : gen.maxLength;
+  // The decoder has max_position_embeddings positions, so at most that many tokens are fed to it (Hugging Face
+  // fails beyond them): a max_length (or max_new_tokens) above that is cut there instead of allocating for it.
+  const maxLength = Math.min(opts.maxNewTokens ? opts.maxNewTokens + 1 : gen.maxLength, lm.config.maxPositions + 1);
   return { ...gen, maxLength, numBeams: opts.numBeams ?? 1, topK, captureAttention: capture, shouldStop: opts.shouldStop };
 }
 

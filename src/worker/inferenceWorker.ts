@@ -3,10 +3,13 @@
  * calls off the extension host's thread. It handles one request at a time, in arrival order; the host
  * guarantees it never sends a second request before the first one answered.
  */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
 import { loadModelFolder, explain, translate, ModelFileError, CancelledError, type LoadedModel } from '../model';
 import {
   CANCEL_SLOT,
+  packExplanation,
   type LoadedInfo,
   type ModelRef,
   type WorkerErrorInfo,
@@ -21,15 +24,38 @@ if (!port) throw new Error('inferenceWorker must run inside a worker thread');
 const init = workerData as WorkerInit;
 const cancelFlags = new Int32Array(init.cancelBuffer);
 
-let current: { model: LoadedModel; key: string; info: LoadedInfo } | undefined;
+let current: { model: LoadedModel; key: string; info: LoadedInfo; files: string } | undefined;
 
 function modelKey(ref: ModelRef): string {
   return `${ref.dir}\u0000${ref.name ?? ''}`;
 }
 
+/** Every file a model folder load reads (optional ones included: appearing or vanishing counts as a change). */
+const MODEL_FILES = [
+  'config.json', 'generation_config.json', 'model.safetensors', 'pytorch_model.bin', 'source.spm', 'target.spm',
+  'vocab.json', 'target_vocab.json', 'tokenizer_config.json',
+];
+
+/**
+ * Identity, size and modification time of the folder's model files: a few stat calls per request, so a folder
+ * that is deleted, renamed or rewritten while the model is in use is noticed and loaded again (reporting what is
+ * wrong with it) instead of being answered from weights that no longer match the files.
+ */
+function folderFingerprint(dir: string): string {
+  return MODEL_FILES.map((name) => {
+    try {
+      const st = fs.statSync(path.join(dir, name), { throwIfNoEntry: false });
+      return st ? `${st.ino}:${st.size}:${st.mtimeMs}` : '-';
+    } catch (e) {
+      return (e as NodeJS.ErrnoException).code ?? '!'; // e.g. ENOTDIR: the load reports it
+    }
+  }).join('|');
+}
+
 function ensureModel(ref: ModelRef): { model: LoadedModel; info: LoadedInfo } {
   const key = modelKey(ref);
-  if (current && current.key === key) return current;
+  const files = folderFingerprint(path.resolve(ref.dir));
+  if (current && current.key === key && current.files === files) return current;
   current = undefined; // drop the old weights before loading new ones
   const t0 = performance.now();
   const model = loadModelFolder(ref.dir, ref.name ? { name: ref.name } : undefined);
@@ -39,7 +65,7 @@ function ensureModel(ref: ModelRef): { model: LoadedModel; info: LoadedInfo } {
     maxSourceTokens: model.maxSourceTokens,
     loadMs: Math.round(performance.now() - t0),
   };
-  current = { model, key, info };
+  current = { model, key, info, files };
   return current;
 }
 
@@ -70,6 +96,7 @@ function handle(req: WorkerRequest): WorkerResponse {
         topK: req.params.topK,
         maxSourceTokens: clampTokens(req.params.maxSourceTokens, model.maxSourceTokens),
         maxNewTokens: req.params.maxNewTokens,
+        targetLanguage: req.params.targetLanguage,
         shouldStop,
       });
       return { type: 'explained', id: req.id, info, explanation };
@@ -77,7 +104,7 @@ function handle(req: WorkerRequest): WorkerResponse {
     case 'translate': {
       const { model, info } = ensureModel(req.model);
       if (shouldStop()) throw new CancelledError();
-      const out = translate(model, req.text, { numBeams: req.params.numBeams, maxNewTokens: req.params.maxNewTokens, shouldStop });
+      const out = translate(model, req.text, { numBeams: req.params.numBeams, maxNewTokens: req.params.maxNewTokens, targetLanguage: req.params.targetLanguage, shouldStop });
       return { type: 'translated', id: req.id, info, text: out.text, ids: out.ids };
     }
   }
@@ -90,5 +117,11 @@ port.on('message', (raw: WorkerRequest) => {
   } catch (err) {
     response = { type: 'failed', id: raw?.id ?? -1, error: toErrorInfo(err) };
   }
-  port.postMessage(response);
+  if (response.type === 'explained') {
+    // The attention matrices travel as transferred typed arrays (see PackedNumbers), never as cloned number[].
+    const { explanation, numbers, transfer } = packExplanation(response.explanation);
+    port.postMessage({ ...response, explanation, numbers }, transfer);
+  } else {
+    port.postMessage(response);
+  }
 });

@@ -31,11 +31,14 @@ export interface ExplainParams {
   topK?: number;
   maxSourceTokens?: number;
   maxNewTokens?: number;
+  /** `>>xx<<` target language of a multilingual model. */
+  targetLanguage?: string;
 }
 
 export interface TranslateParams {
   numBeams?: number;
   maxNewTokens?: number;
+  targetLanguage?: string;
 }
 
 // ---- host → worker ---------------------------------------------------------------------------------
@@ -68,9 +71,88 @@ export interface WorkerErrorInfo {
 // ---- worker → host ---------------------------------------------------------------------------------
 export type WorkerResponse =
   | { type: 'loaded'; id: number; info: LoadedInfo }
-  | { type: 'explained'; id: number; info: LoadedInfo; explanation: Explanation }
+  | { type: 'explained'; id: number; info: LoadedInfo; explanation: Explanation; numbers?: PackedNumbers }
   | { type: 'translated'; id: number; info: LoadedInfo; text: string; ids: number[] }
   | { type: 'failed'; id: number; error: WorkerErrorInfo };
+
+/**
+ * The large numeric arrays of an Explanation (every attention matrix, the positional values), moved out of it so
+ * they cross the thread boundary as transferred Float64Arrays. Structured-cloning them as number[] makes the
+ * receiving thread (the extension host) deserialize millions of numbers in one go: 100 ms and more for a 256-token
+ * sentence, seconds for a large model. A transfer costs nothing, and `unpackExplanation` rebuilds the arrays in
+ * slices between event-loop turns. Float64 keeps every value exactly.
+ */
+export interface PackedNumbers {
+  encoder: Float64Array[];
+  decoder: Float64Array[];
+  cross: Float64Array[];
+  positional: Float64Array;
+}
+
+/** Worker side: the explanation without its big arrays, the arrays, and the buffers to transfer. */
+export function packExplanation(e: Explanation): { explanation: Explanation; numbers: PackedNumbers; transfer: ArrayBuffer[] } {
+  const transfer: ArrayBuffer[] = [];
+  const pack = (values: number[]): Float64Array => {
+    const f = new Float64Array(values);
+    transfer.push(f.buffer);
+    return f;
+  };
+  const { encoder, decoder, cross } = e.attentions;
+  const numbers: PackedNumbers = {
+    encoder: encoder.layers.map(pack),
+    decoder: decoder.layers.map(pack),
+    cross: cross.layers.map(pack),
+    positional: pack(e.positional.values),
+  };
+  const explanation: Explanation = {
+    ...e,
+    attentions: { encoder: { ...encoder, layers: [] }, decoder: { ...decoder, layers: [] }, cross: { ...cross, layers: [] } },
+    positional: { ...e.positional, values: [] },
+  };
+  return { explanation, numbers, transfer };
+}
+
+/** Elements converted per event-loop turn while unpacking (well under a millisecond of work). */
+const UNPACK_SLICE = 1 << 16;
+
+/** Copies a[start, end) into out (a plain loop in its own function, so it is optimized). */
+function copyRange(out: number[], a: Float64Array, start: number, end: number): void {
+  for (let i = start; i < end; i++) out[i] = a[i];
+}
+
+/**
+ * Host side: puts the arrays back as number[], checking every size against the explanation's dimensions, and
+ * yields to the event loop between slices so the host never stalls on a large explanation.
+ */
+export async function unpackExplanation(e: Explanation, numbers: PackedNumbers): Promise<Explanation> {
+  const check = (ok: boolean, what: string): void => {
+    if (!ok) throw new Error(`malformed explanation from the model worker (${what})`);
+  };
+  check(typeof numbers === 'object' && numbers !== null, 'no numbers');
+  const unpack = async (f: unknown, expected: number, what: string): Promise<number[]> => {
+    check(f instanceof Float64Array && f.length === expected, what);
+    const a = f as Float64Array;
+    const out = new Array<number>(a.length);
+    for (let i = 0; i < a.length; i += UNPACK_SLICE) {
+      copyRange(out, a, i, Math.min(a.length, i + UNPACK_SLICE));
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+    return out;
+  };
+  const kinds = ['encoder', 'decoder', 'cross'] as const;
+  const attentions = { ...e.attentions };
+  for (const k of kinds) {
+    const kind = e.attentions[k];
+    const layers = numbers[k];
+    check(Array.isArray(layers), `${k} attention`);
+    const size = kind.heads * kind.queryLen * kind.keyLen;
+    const out: number[][] = [];
+    for (let l = 0; l < layers.length; l++) out.push(await unpack(layers[l], size, `${k} attention layer ${l}`));
+    attentions[k] = { ...kind, layers: out };
+  }
+  const values = await unpack(numbers.positional, e.positional.positions * e.positional.dModel, 'positional encodings');
+  return { ...e, attentions, positional: { ...e.positional, values } };
+}
 
 /** Maps a request type to the successful response the host resolves with. */
 export interface ResponseFor {

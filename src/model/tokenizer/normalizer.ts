@@ -17,6 +17,8 @@ const SPACE = 0x20;
 /** U+2581 LOWER ONE EIGHTH BLOCK, SentencePiece's visible space. */
 const SPACE_SYMBOL = new Uint8Array([0xe2, 0x96, 0x81]);
 const PLAIN_SPACE = new Uint8Array([SPACE]);
+/** Longest replacement string accepted in a precompiled charsmap. */
+const MAX_REPLACEMENT_BYTES = 256;
 /** SentencePiece keeps only this many prefix matches per position (normalizer.h kMaxTrieResultsSize). */
 const MAX_TRIE_RESULTS = 32;
 
@@ -128,6 +130,14 @@ export class Normalizer {
     for (let i = 0; i < units.length; i++) units[i] = view.getUint32(4 + i * 4, true);
     this.trie = new DoubleArray(units);
     this.pool = blob.subarray(4 + trieSize);
+    // A replacement runs to the next NUL, so a long NUL-free stretch in the pool would let every input byte expand
+    // into that much output (megabytes per character: memory exhaustion). Real charsmaps replace one character by
+    // at most a few dozen bytes (nmt_nfkc: 33).
+    let run = 0;
+    for (const b of this.pool) {
+      if (b === 0) run = 0;
+      else if (++run > MAX_REPLACEMENT_BYTES) throw new Error(`normalization charsmap is broken (a replacement longer than ${MAX_REPLACEMENT_BYTES} bytes)`);
+    }
   }
 
   /** The NUL-terminated pool string starting at `offset` (empty when out of range). */
