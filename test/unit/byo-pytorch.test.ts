@@ -8,13 +8,13 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, describe, test } from 'node:test';
-import { ModelFileError } from '../../src/model/errors';
 import { generate } from '../../src/model/generate';
 import { loadMarianNetwork } from '../../src/model/loadNetwork';
 import { parsePytorchCheckpoint } from '../../src/model/pytorch/checkpoint';
 import { toFloat32 } from '../../src/model/safetensors';
 import { ROOT, TINY_MODEL, maxAbsDiff, readJson, teacherForced } from '../helpers/golden';
 import { buildZip, pickle, readZipEntries, type ZipSpec } from '../helpers/modelFiles';
+import { expectFileError } from '../helpers/expectFileError';
 
 const BIN_MODEL = path.join(ROOT, 'test', 'fixtures', 'byo', 'tiny-random-swish-bin');
 const F16_MODEL = path.join(ROOT, 'test', 'fixtures', 'byo', 'tiny-random-swish-f16-bin');
@@ -31,15 +31,6 @@ function binFolder(name: string, content: Buffer): string {
   fs.cpSync(BIN_MODEL, dir, { recursive: true });
   fs.writeFileSync(path.join(dir, 'pytorch_model.bin'), content);
   return dir;
-}
-
-function expectFileError(fn: () => unknown, file: string, problem: RegExp): void {
-  assert.throws(fn, (e: unknown) => {
-    assert.ok(e instanceof ModelFileError, `expected ModelFileError, got ${String(e)}`);
-    assert.ok(e.message.includes(file), `message "${e.message}" should name ${file}`);
-    assert.match(e.message, problem);
-    return true;
-  });
 }
 
 /** A folder whose pytorch_model.bin holds `pkl` as data.pkl plus the given storage records. */

@@ -9,11 +9,11 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, describe, test } from 'node:test';
 import { parseMarianConfig } from '../../src/model/config';
-import { ModelFileError } from '../../src/model/errors';
 import { loadMarianNetwork } from '../../src/model/loadNetwork';
 import { parseSafetensors, type RawTensor } from '../../src/model/safetensors';
 import { TINY_MODEL, maxAbsDiff, readJson, teacherForced } from '../helpers/golden';
 import { encodeSafetensors, type TensorSpec } from '../helpers/modelFiles';
+import { expectFileError } from '../helpers/expectFileError';
 
 const tmpRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'attention-lens-byo-weights-'));
 after(() => fs.rmSync(tmpRoot, { recursive: true, force: true }));
@@ -42,15 +42,6 @@ const reference = teacherForced(loadMarianNetwork(TINY_MODEL).model, s0.input_id
 const T = s0.decoder_input_ids.length;
 const embeddings = new Float32Array(new Uint8Array(original.get('model.shared.weight')!.bytes).buffer);
 const bias = new Float32Array(new Uint8Array(original.get('final_logits_bias')!.bytes).buffer);
-
-function expectFileError(fn: () => unknown, file: string, problem: RegExp): void {
-  assert.throws(fn, (e: unknown) => {
-    assert.ok(e instanceof ModelFileError, `expected ModelFileError, got ${String(e)}`);
-    assert.ok(e.message.includes(file), `message "${e.message}" should name ${file}`);
-    assert.match(e.message, problem);
-    return true;
-  });
-}
 
 describe('checkpoint layouts', () => {
   test('no "model." prefix and embed_tokens copies instead of shared.weight give the same numbers', () => {

@@ -5,10 +5,10 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, describe, test } from 'node:test';
 import { parseGenerationSettings, parseMarianConfig } from '../../src/model/config';
-import { ModelFileError } from '../../src/model/errors';
 import { loadMarianNetwork } from '../../src/model/loadNetwork';
 import { parseSafetensors, toFloat32 } from '../../src/model/safetensors';
 import { TINY_MODEL } from '../helpers/golden';
+import { expectFileError } from '../helpers/expectFileError';
 
 const tmpRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'attention-lens-errors-'));
 after(() => fs.rmSync(tmpRoot, { recursive: true, force: true }));
@@ -21,15 +21,6 @@ function brokenFolder(name: string, file: string, content: Buffer | string | nul
   if (content === null) fs.rmSync(path.join(dir, file));
   else fs.writeFileSync(path.join(dir, file), content);
   return dir;
-}
-
-function expectFileError(fn: () => unknown, file: string, problem: RegExp): void {
-  assert.throws(fn, (e: unknown) => {
-    assert.ok(e instanceof ModelFileError, `expected ModelFileError, got ${String(e)}`);
-    assert.ok(e.message.includes(file), `message "${e.message}" should name ${file}`);
-    assert.match(e.message, problem);
-    return true;
-  });
 }
 
 /** Builds a safetensors buffer from a header object and a data section. */
