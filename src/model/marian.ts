@@ -5,7 +5,7 @@ import type { MarianConfig } from './config';
 import { matmulTransB } from './matmul';
 import { activateInPlace, addInPlace, layerNormInPlace } from './ops';
 import { sinusoidalPositions } from './positions';
-import type { AttentionWeights, Linear, MarianWeights } from './weights';
+import type { AttentionWeights, EncoderLayerWeights, LayerNormWeights, Linear, MarianWeights } from './weights';
 
 export interface EncoderOutput {
   length: number;
@@ -100,11 +100,8 @@ export class MarianModel {
       throwIfStopped(opts.shouldStop);
       const probs = opts.capture ? new Float32Array(H * n * n) : undefined;
       this.selfAttention(layer.selfAttn, x, n, H, q, k, v, ctx, tmp, scores, probs, mask);
-      addInPlace(x, tmp, n * d);
-      layerNormInPlace(x, n, d, layer.selfAttnNorm.gamma, layer.selfAttnNorm.beta, cfg.layerNormEps);
-      this.feedForward(layer.fc1, layer.fc2, x, n, ffn, tmp);
-      addInPlace(x, tmp, n * d);
-      layerNormInPlace(x, n, d, layer.finalNorm.gamma, layer.finalNorm.beta, cfg.layerNormEps);
+      this.addAndNorm(x, tmp, n, layer.selfAttnNorm);
+      this.feedForwardBlock(layer, x, n, ffn, tmp);
       if (probs) result.attentions!.push(probs);
     }
     return result;
@@ -123,10 +120,25 @@ export class MarianModel {
     linear(w.out, ctx, n, out);
   }
 
-  private feedForward(fc1: Linear, fc2: Linear, x: Float32Array, n: number, hidden: Float32Array, out: Float32Array): void {
-    linear(fc1, x, n, hidden);
-    activateInPlace(hidden, n * fc1.outDim, this.config.activation);
-    linear(fc2, hidden, n, out);
+  /** Post-LayerNorm residual: x = LayerNorm(x + sublayerOut) over `rows` rows. */
+  private addAndNorm(x: Float32Array, sublayerOut: Float32Array, rows: number, norm: LayerNormWeights): void {
+    const d = this.config.dModel;
+    addInPlace(x, sublayerOut, rows * d);
+    layerNormInPlace(x, rows, d, norm.gamma, norm.beta, this.config.layerNormEps);
+  }
+
+  /** An attention sub-layer's output projection of `ctx`, then the residual and its LayerNorm. */
+  private projectAddNorm(out: Linear, ctx: Float32Array, x: Float32Array, rows: number, tmp: Float32Array, norm: LayerNormWeights): void {
+    linear(out, ctx, rows, tmp);
+    this.addAndNorm(x, tmp, rows, norm);
+  }
+
+  /** fc2(act(fc1(x))), then the residual and the layer's final LayerNorm. */
+  private feedForwardBlock(layer: EncoderLayerWeights, x: Float32Array, rows: number, hidden: Float32Array, tmp: Float32Array): void {
+    linear(layer.fc1, x, rows, hidden);
+    activateInPlace(hidden, rows * layer.fc1.outDim, this.config.activation);
+    linear(layer.fc2, hidden, rows, tmp);
+    this.addAndNorm(x, tmp, rows, layer.finalNorm);
   }
 
   crossMemory(enc: EncoderOutput): CrossMemory {
@@ -216,9 +228,7 @@ export class MarianModel {
         multiHeadAttention(q, 1, states[b].keys[l], states[b].values[l], pos + 1, d, H, ctx, scores, probs, -1, undefined, b * d);
         if (capture && probs) capture.self.push(probs);
       }
-      linear(layer.selfAttn.out, ctx, B, tmp);
-      addInPlace(x, tmp, B * d);
-      layerNormInPlace(x, B, d, layer.selfAttnNorm.gamma, layer.selfAttnNorm.beta, cfg.layerNormEps);
+      this.projectAddNorm(layer.selfAttn.out, ctx, x, B, tmp, layer.selfAttnNorm);
       // encoder–decoder attention
       linear(layer.crossAttn.q, x, B, q);
       for (let b = 0; b < B; b++) {
@@ -226,12 +236,8 @@ export class MarianModel {
         multiHeadAttention(q, 1, mem.keys[l], mem.values[l], mem.length, d, H, ctx, scores, probs, -1, mem.attentionMask, b * d);
         if (capture && probs) capture.cross.push(probs);
       }
-      linear(layer.crossAttn.out, ctx, B, tmp);
-      addInPlace(x, tmp, B * d);
-      layerNormInPlace(x, B, d, layer.crossAttnNorm.gamma, layer.crossAttnNorm.beta, cfg.layerNormEps);
-      this.feedForward(layer.fc1, layer.fc2, x, B, ffn, tmp);
-      addInPlace(x, tmp, B * d);
-      layerNormInPlace(x, B, d, layer.finalNorm.gamma, layer.finalNorm.beta, cfg.layerNormEps);
+      this.projectAddNorm(layer.crossAttn.out, ctx, x, B, tmp, layer.crossAttnNorm);
+      this.feedForwardBlock(layer, x, B, ffn, tmp);
     }
     for (const s of states) s.length = pos + 1;
     if (logits) matmulTransB(x, B, d, this.weights.lmHead, cfg.vocabSize, logits, this.weights.finalLogitsBias);
@@ -258,17 +264,11 @@ export class MarianModel {
       linear(layer.selfAttn.k, x, T, k);
       linear(layer.selfAttn.v, x, T, v);
       multiHeadAttention(q, T, k, v, T, d, H, ctx, scores, undefined, 0);
-      linear(layer.selfAttn.out, ctx, T, tmp);
-      addInPlace(x, tmp, T * d);
-      layerNormInPlace(x, T, d, layer.selfAttnNorm.gamma, layer.selfAttnNorm.beta, cfg.layerNormEps);
+      this.projectAddNorm(layer.selfAttn.out, ctx, x, T, tmp, layer.selfAttnNorm);
       linear(layer.crossAttn.q, x, T, q);
       multiHeadAttention(q, T, mem.keys[l], mem.values[l], mem.length, d, H, ctx, scores, undefined, -1, mem.attentionMask);
-      linear(layer.crossAttn.out, ctx, T, tmp);
-      addInPlace(x, tmp, T * d);
-      layerNormInPlace(x, T, d, layer.crossAttnNorm.gamma, layer.crossAttnNorm.beta, cfg.layerNormEps);
-      this.feedForward(layer.fc1, layer.fc2, x, T, ffn, tmp);
-      addInPlace(x, tmp, T * d);
-      layerNormInPlace(x, T, d, layer.finalNorm.gamma, layer.finalNorm.beta, cfg.layerNormEps);
+      this.projectAddNorm(layer.crossAttn.out, ctx, x, T, tmp, layer.crossAttnNorm);
+      this.feedForwardBlock(layer, x, T, ffn, tmp);
     }
     matmulTransB(x, 1, d, this.weights.lmHead, cfg.vocabSize, logits, this.weights.finalLogitsBias, (T - 1) * d);
   }
