@@ -8,6 +8,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { accessSync, constants, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { serverArgs } from './e2e/serverArgs.cjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const CODE_SERVER = process.env.CODE_SERVER_BIN ?? join(ROOT, '.e2e', 'code-server', 'node_modules', '.bin', 'code-server');
@@ -82,17 +83,7 @@ console.log('[start] installing attention-lens.vsix into .e2e/start/');
 const inst = spawnSync(CODE_SERVER, [...common, '--install-extension', VSIX, '--force'], { cwd: ROOT, env, encoding: 'utf8' });
 if (inst.status !== 0) fail(`installing the extension failed:\n${inst.stdout}${inst.stderr}`);
 
-const args = [
-  ...common,
-  '--bind-addr', `${HOST}:${port}`,
-  '--auth', 'none',
-  '--disable-telemetry',
-  '--disable-update-check',
-  '--disable-workspace-trust',
-  '--disable-getting-started-override',
-  '--ignore-last-opened',
-  SAMPLES,
-];
+const args = serverArgs(common, HOST, port, SAMPLES);
 // own process group, so Ctrl+C / SIGTERM also ends the extension host and the other processes it forks
 const child = spawn(CODE_SERVER, args, { cwd: ROOT, env, stdio: ['ignore', 'inherit', 'inherit'], detached: true });
 

@@ -9,6 +9,7 @@ import * as http from 'node:http';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { serverArgs } from '../../scripts/e2e/serverArgs.cjs';
 
 export const REPO_ROOT = path.resolve(__dirname, '..', '..');
 export const CODE_SERVER_BIN = process.env.CODE_SERVER_BIN ?? path.join(REPO_ROOT, '.e2e', 'code-server', 'node_modules', '.bin', 'code-server');
@@ -163,17 +164,7 @@ export async function startCodeServer(opts: CodeServerOptions): Promise<CodeServ
 
   const host = opts.host ?? '127.0.0.1';
   const port = opts.port ?? (await freePort());
-  const args = [
-    ...profile.common,
-    '--bind-addr', `${host}:${port}`,
-    '--auth', 'none',
-    '--disable-telemetry',
-    '--disable-update-check',
-    '--disable-workspace-trust',
-    '--disable-getting-started-override',
-    '--ignore-last-opened',
-    ...(opts.workspace ? [opts.workspace] : []),
-  ];
+  const args = serverArgs(profile.common, host, port, opts.workspace);
   const logFile = path.join(opts.root, 'code-server.log');
   const t0 = Date.now();
   // detached: its own process group, so stop() reaches every process it forks

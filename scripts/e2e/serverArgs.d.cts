@@ -1,0 +1,1 @@
+export function serverArgs(common: string[], host: string, port: number, workspace: string | undefined): string[];
