@@ -2,7 +2,8 @@
 import { Command, InvalidArgumentError } from 'commander';
 import * as readline from 'node:readline';
 import { findBundledModel } from '../model/bundledModel';
-import { ModelFileError, explain, loadModelFolder, translate } from '../model';
+import { ModelFileError, explain, loadModelFolder, translate, type LoadedModel } from '../model';
+import { MatmulPool, resolveThreads } from '../model/parallel/matmulPool';
 
 function positiveInt(max: number) {
   return (value: string): number => {
@@ -11,6 +12,17 @@ function positiveInt(max: number) {
     return n;
   };
 }
+
+/** Splits the model's matrix products over `threads` threads (bit-identical results); close the pool when done. */
+function useThreads(lm: LoadedModel, threads: number | undefined): MatmulPool | undefined {
+  const n = resolveThreads(threads);
+  if (n < 2) return undefined;
+  const pool = new MatmulPool({ threads: n });
+  lm.model.useMatmulPool(pool);
+  return pool;
+}
+
+const THREADS_HELP = 'threads for the matrix products (default: every core, at most 4; never more than the cores; results are identical for any value)';
 
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
@@ -35,13 +47,16 @@ program
   .option('--model <dir>', 'Hugging Face Marian folder (default: the bundled English→Spanish checkpoint)')
   .option('--beams <n>', 'beam size (1 = greedy)', positiveInt(16), 1)
   .option('--max-new-tokens <n>', 'generated-token limit (default: the model\'s max_length)', positiveInt(4096))
-  .action(async (o: { model?: string; beams: number; maxNewTokens?: number }) => {
+  .option('--threads <n>', THREADS_HELP, positiveInt(16))
+  .action(async (o: { model?: string; beams: number; maxNewTokens?: number; threads?: number }) => {
     const lm = loadModelFolder(o.model ?? findBundledModel(), { name: o.model ? undefined : 'bundled' });
+    const pool = useThreads(lm, o.threads);
     const rl = readline.createInterface({ input: process.stdin, crlfDelay: Infinity });
     for await (const line of rl) {
       const out = line.trim() === '' ? '' : translate(lm, line, { numBeams: o.beams, maxNewTokens: o.maxNewTokens }).text;
       process.stdout.write(out + '\n');
     }
+    await pool?.close();
   });
 
 program
@@ -53,11 +68,14 @@ program
   .option('--beams <n>', 'beam size (1 = greedy)', positiveInt(16), 1)
   .option('--top-k <k>', 'candidates recorded per decoding step', positiveInt(100), 5)
   .option('--max-tokens <n>', 'source token budget; longer input is truncated', positiveInt(100000))
-  .action(async (words: string[], o: { model?: string; beams: number; topK: number; maxTokens?: number }) => {
+  .option('--threads <n>', THREADS_HELP, positiveInt(16))
+  .action(async (words: string[], o: { model?: string; beams: number; topK: number; maxTokens?: number; threads?: number }) => {
     const text = words.length ? words.join(' ') : (await readStdin()).trim();
     if (!text) throw new InvalidArgumentError('nothing to explain: give a sentence or pipe one on stdin');
     const lm = loadModelFolder(o.model ?? findBundledModel(), { name: o.model ? undefined : 'bundled' });
+    const pool = useThreads(lm, o.threads);
     const e = explain(lm, text, { numBeams: o.beams, topK: o.topK, maxSourceTokens: o.maxTokens });
+    await pool?.close();
     process.stdout.write(JSON.stringify(e) + '\n');
   });
 

@@ -138,6 +138,7 @@ export class ModelService implements vscode.Disposable {
         maxSourceTokens: s.maxTokens,
         // generation length follows the model's own max_length, as Hugging Face's generate does
         targetLanguage: s.targetLanguage || undefined,
+        threads: s.threads || undefined,
       },
       { lane, token },
     );

@@ -23,6 +23,8 @@ export interface LensSettings {
   debounceMs: number;
   /** Target language code for multilingual models (`spa` or `>>spa<<`); empty = none. */
   targetLanguage: string;
+  /** Threads for the model's matrix products; 0 = automatic (every core, at most 4). */
+  threads: number;
 }
 
 export const DEFAULTS: LensSettings = {
@@ -36,6 +38,7 @@ export const DEFAULTS: LensSettings = {
   hoverHead: 1,
   debounceMs: 300,
   targetLanguage: '',
+  threads: 0,
 };
 
 /** Keys relative to the section, as declared in package.json `contributes.configuration`. */
@@ -50,6 +53,7 @@ export const KEYS = {
   hoverHead: 'hover.head',
   debounceMs: 'translation.debounceMs',
   targetLanguage: 'targetLanguage',
+  threads: 'threads',
 } as const satisfies Record<keyof LensSettings, string>;
 
 export interface ConfigLike {
@@ -77,6 +81,7 @@ export function readSettings(config: ConfigLike): LensSettings {
     hoverHead: int(config.get(KEYS.hoverHead), DEFAULTS.hoverHead, 1, 64),
     debounceMs: int(config.get(KEYS.debounceMs), DEFAULTS.debounceMs, 0, 5000),
     targetLanguage: typeof targetLanguage === 'string' ? targetLanguage.trim() : '',
+    threads: int(config.get(KEYS.threads), DEFAULTS.threads, 0, 16),
   };
 }
 

@@ -66,7 +66,8 @@ function readFileAligned(file: string, shift: number, limit = Infinity): Uint8Ar
   try {
     fd = fs.openSync(file, 'r');
     const size = Math.min(fs.fstatSync(fd).size, limit);
-    const out = new Uint8Array(new ArrayBuffer(size + shift), shift, size);
+    // shared memory, so matmul helper threads can read the weights without a copy (see parallel/matmulPool.ts)
+    const out = new Uint8Array(new SharedArrayBuffer(size + shift), shift, size);
     let done = 0;
     while (done < size) {
       const n = fs.readSync(fd, out, done, Math.min(size - done, 1 << 30), done);

@@ -3,6 +3,7 @@ import { multiHeadAttention } from './attention';
 import { throwIfStopped, type ShouldStop } from './cancel';
 import type { MarianConfig } from './config';
 import { matmulTransB } from './matmul';
+import type { MatmulFn, MatmulPool } from './parallel/matmulPool';
 import { activateInPlace, addInPlace, layerNormInPlace } from './ops';
 import { sinusoidalPositions } from './positions';
 import type { AttentionWeights, EncoderLayerWeights, LayerNormWeights, Linear, MarianWeights } from './weights';
@@ -56,10 +57,19 @@ export class MarianModel {
   private readonly embedScale: number;
   private positionTable: Float32Array;
   private workspace?: StepWorkspace;
+  private matmul: MatmulFn = matmulTransB;
 
   constructor(readonly config: MarianConfig, readonly weights: MarianWeights) {
     this.embedScale = config.scaleEmbedding ? Math.sqrt(config.dModel) : 1;
     this.positionTable = sinusoidalPositions(Math.min(config.maxPositions, 64), config.dModel);
+  }
+
+  /**
+   * Sends every matrix product through `pool` from now on (split over its threads, bit-identical results), or
+   * back to this thread alone when undefined.
+   */
+  useMatmulPool(pool: MatmulPool | undefined): void {
+    this.matmul = pool ? pool.matmul : matmulTransB;
   }
 
   /** The sinusoid rows for positions [0, n): exactly what is added to the scaled embeddings. */
@@ -113,11 +123,11 @@ export class MarianModel {
     mask?: ArrayLike<number>,
   ): void {
     const d = this.config.dModel;
-    linear(w.q, x, n, q);
-    linear(w.k, x, n, k);
-    linear(w.v, x, n, v);
+    this.linear(w.q, x, n, q);
+    this.linear(w.k, x, n, k);
+    this.linear(w.v, x, n, v);
     multiHeadAttention(q, n, k, v, n, d, heads, ctx, scores, probs, -1, mask);
-    linear(w.out, ctx, n, out);
+    this.linear(w.out, ctx, n, out);
   }
 
   /** Post-LayerNorm residual: x = LayerNorm(x + sublayerOut) over `rows` rows. */
@@ -129,15 +139,15 @@ export class MarianModel {
 
   /** An attention sub-layer's output projection of `ctx`, then the residual and its LayerNorm. */
   private projectAddNorm(out: Linear, ctx: Float32Array, x: Float32Array, rows: number, tmp: Float32Array, norm: LayerNormWeights): void {
-    linear(out, ctx, rows, tmp);
+    this.linear(out, ctx, rows, tmp);
     this.addAndNorm(x, tmp, rows, norm);
   }
 
   /** fc2(act(fc1(x))), then the residual and the layer's final LayerNorm. */
   private feedForwardBlock(layer: EncoderLayerWeights, x: Float32Array, rows: number, hidden: Float32Array, tmp: Float32Array): void {
-    linear(layer.fc1, x, rows, hidden);
+    this.linear(layer.fc1, x, rows, hidden);
     activateInPlace(hidden, rows * layer.fc1.outDim, this.config.activation);
-    linear(layer.fc2, hidden, rows, tmp);
+    this.linear(layer.fc2, hidden, rows, tmp);
     this.addAndNorm(x, tmp, rows, layer.finalNorm);
   }
 
@@ -146,8 +156,8 @@ export class MarianModel {
     const keys: Float32Array[] = [], values: Float32Array[] = [];
     for (const layer of this.weights.decoder) {
       const k = new Float32Array(n * d), v = new Float32Array(n * d);
-      linear(layer.crossAttn.k, enc.hidden, n, k);
-      linear(layer.crossAttn.v, enc.hidden, n, v);
+      this.linear(layer.crossAttn.k, enc.hidden, n, k);
+      this.linear(layer.crossAttn.v, enc.hidden, n, v);
       keys.push(k);
       values.push(v);
     }
@@ -212,15 +222,15 @@ export class MarianModel {
     for (let l = 0; l < this.weights.decoder.length; l++) {
       const layer = this.weights.decoder[l];
       // masked self-attention: the new key/value rows join each hypothesis's cache
-      linear(layer.selfAttn.q, x, B, q);
+      this.linear(layer.selfAttn.q, x, B, q);
       if (B === 1) {
         // one hypothesis: project straight into its cache row
-        linear(layer.selfAttn.k, x, 1, states[0].keys[l], pos * d);
-        linear(layer.selfAttn.v, x, 1, states[0].values[l], pos * d);
+        this.linear(layer.selfAttn.k, x, 1, states[0].keys[l], pos * d);
+        this.linear(layer.selfAttn.v, x, 1, states[0].values[l], pos * d);
       } else {
-        linear(layer.selfAttn.k, x, B, kv);
+        this.linear(layer.selfAttn.k, x, B, kv);
         for (let b = 0; b < B; b++) states[b].keys[l].set(kv.subarray(b * d, (b + 1) * d), pos * d);
-        linear(layer.selfAttn.v, x, B, kv);
+        this.linear(layer.selfAttn.v, x, B, kv);
         for (let b = 0; b < B; b++) states[b].values[l].set(kv.subarray(b * d, (b + 1) * d), pos * d);
       }
       for (let b = 0; b < B; b++) {
@@ -230,7 +240,7 @@ export class MarianModel {
       }
       this.projectAddNorm(layer.selfAttn.out, ctx, x, B, tmp, layer.selfAttnNorm);
       // encoder–decoder attention
-      linear(layer.crossAttn.q, x, B, q);
+      this.linear(layer.crossAttn.q, x, B, q);
       for (let b = 0; b < B; b++) {
         const probs = capture ? new Float32Array(H * mem.length) : undefined;
         multiHeadAttention(q, 1, mem.keys[l], mem.values[l], mem.length, d, H, ctx, scores, probs, -1, mem.attentionMask, b * d);
@@ -240,7 +250,7 @@ export class MarianModel {
       this.feedForwardBlock(layer, x, B, ffn, tmp);
     }
     for (const s of states) s.length = pos + 1;
-    if (logits) matmulTransB(x, B, d, this.weights.lmHead, cfg.vocabSize, logits, this.weights.finalLogitsBias);
+    if (logits) this.matmul(x, B, d, this.weights.lmHead, cfg.vocabSize, logits, this.weights.finalLogitsBias);
   }
 
   /**
@@ -260,20 +270,20 @@ export class MarianModel {
     const ffn = new Float32Array(T * cfg.decoderFfn);
     for (let l = 0; l < this.weights.decoder.length; l++) {
       const layer = this.weights.decoder[l];
-      linear(layer.selfAttn.q, x, T, q);
-      linear(layer.selfAttn.k, x, T, k);
-      linear(layer.selfAttn.v, x, T, v);
+      this.linear(layer.selfAttn.q, x, T, q);
+      this.linear(layer.selfAttn.k, x, T, k);
+      this.linear(layer.selfAttn.v, x, T, v);
       multiHeadAttention(q, T, k, v, T, d, H, ctx, scores, undefined, 0);
       this.projectAddNorm(layer.selfAttn.out, ctx, x, T, tmp, layer.selfAttnNorm);
-      linear(layer.crossAttn.q, x, T, q);
+      this.linear(layer.crossAttn.q, x, T, q);
       multiHeadAttention(q, T, mem.keys[l], mem.values[l], mem.length, d, H, ctx, scores, undefined, -1, mem.attentionMask);
       this.projectAddNorm(layer.crossAttn.out, ctx, x, T, tmp, layer.crossAttnNorm);
       this.feedForwardBlock(layer, x, T, ffn, tmp);
     }
-    matmulTransB(x, 1, d, this.weights.lmHead, cfg.vocabSize, logits, this.weights.finalLogitsBias, (T - 1) * d);
+    this.matmul(x, 1, d, this.weights.lmHead, cfg.vocabSize, logits, this.weights.finalLogitsBias, (T - 1) * d);
   }
-}
 
-function linear(w: Linear, x: Float32Array, rows: number, out: Float32Array, outOffset = 0): void {
-  matmulTransB(x, rows, w.inDim, w.weight, w.outDim, out, w.bias, 0, outOffset);
+  private linear(w: Linear, x: Float32Array, rows: number, out: Float32Array, outOffset = 0): void {
+    this.matmul(x, rows, w.inDim, w.weight, w.outDim, out, w.bias, 0, outOffset);
+  }
 }

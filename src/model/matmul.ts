@@ -241,3 +241,33 @@ export function matmulNaive(a: Float32Array, M: number, K: number, b: Float32Arr
     }
   }
 }
+
+/**
+ * Only columns [j0, j1) of matmulTransB's product (the rest of `out` is left as it is): one thread's share when a
+ * product is split between threads. Same arithmetic, so the pieces together are bit-identical to the whole.
+ */
+export function matmulTransBColumns(
+  a: Float32Array, M: number, K: number,
+  b: Float32Array, N: number,
+  out: Float32Array,
+  bias: Float32Array | undefined,
+  aOffset: number, outOffset: number,
+  j0: number, j1: number,
+): void {
+  if (M <= 0 || j1 <= j0) return;
+  if (!(j0 >= 0 && j1 <= N)) throw new RangeError('matmulTransBColumns: column range outside the product');
+  if (aOffset + M * K > a.length || N * K > b.length || outOffset + M * N > out.length || (bias && bias.length < N)) {
+    throw new RangeError('matmulTransBColumns: operand too short for its shape');
+  }
+  if (K <= 0 || a.length > MAX_ELEMENTS || b.length > MAX_ELEMENTS || out.length > MAX_ELEMENTS) {
+    for (let i = 0; i < M; i++) tailColumns(a, aOffset + i * K, Math.max(K, 0), b, out, outOffset + i * N, bias ?? zerosFor(N), j0, j1);
+    return;
+  }
+  if (M >= 2 && packScratch.length < 3 * K) packScratch = new Float64Array(Math.max(3 * K, 2 * packScratch.length));
+  matmulRows(kernelsFor(K), a, M, K, b, N, out, bias ?? zerosFor(N), aOffset, outOffset, j0, j1, packScratch);
+}
+
+function zerosFor(N: number): Float32Array {
+  if (zeros.length < N) zeros = new Float32Array(Math.max(N, 2 * zeros.length));
+  return zeros;
+}

@@ -70,18 +70,19 @@ export function parseSafetensors(file: string, buf: Uint8Array): Map<string, Raw
 /**
  * Widens one tensor to float32. F32 data is viewed in place when 4-byte aligned (the loaders read files so that it
  * is), otherwise that one tensor is copied; F16/BF16 are converted into a new array (4 bytes per weight resident —
- * the forward pass and its matmul kernel work on Float32Array only).
+ * the forward pass and its matmul kernel work on Float32Array only). New arrays are in shared memory, like the
+ * file buffers, so matmul helper threads can read them.
  */
 export function toFloat32(t: RawTensor): Float32Array {
   const n = t.bytes.byteLength / BYTES[t.dtype];
   if (t.dtype === 'F32') {
     if (t.bytes.byteOffset % 4 === 0) return new Float32Array(t.bytes.buffer, t.bytes.byteOffset, n);
     // unaligned: copy (Buffer#slice would be a view, so copy through a fresh Uint8Array)
-    const copy = new Uint8Array(t.bytes.byteLength);
+    const copy = new Uint8Array(new SharedArrayBuffer(t.bytes.byteLength));
     copy.set(t.bytes);
     return new Float32Array(copy.buffer, 0, n);
   }
-  const out = new Float32Array(n);
+  const out = new Float32Array(new SharedArrayBuffer(n * 4));
   const b = t.bytes;
   if (t.dtype === 'BF16') {
     const u32 = new Uint32Array(out.buffer);

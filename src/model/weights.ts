@@ -98,7 +98,7 @@ export function buildMarianWeights(file: string, tensors: Map<string, RawTensor>
     lmHead = take([V, d], 'lm_head.weight');
   }
   const bias = find('final_logits_bias');
-  const finalLogitsBias = bias ? take([1, V], 'final_logits_bias') : new Float32Array(V);
+  const finalLogitsBias = bias ? take([1, V], 'final_logits_bias') : new Float32Array(new SharedArrayBuffer(V * 4));
   const encoder: EncoderLayerWeights[] = [];
   for (let i = 0; i < cfg.encoderLayers; i++) {
     const p = `encoder.layers.${i}`;

@@ -7,6 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
 import { loadModelFolder, explain, translate, ModelFileError, CancelledError, type LoadedModel } from '../model';
+import { MatmulPool, resolveThreads } from '../model/parallel/matmulPool';
 import {
   CANCEL_SLOT,
   packExplanation,
@@ -24,6 +25,8 @@ if (!port) throw new Error('inferenceWorker must run inside a worker thread');
 const init = workerData as WorkerInit;
 const cancelFlags = new Int32Array(init.cancelBuffer);
 
+/** Helper threads for the matrix products (see useThreads). */
+let pool: MatmulPool | undefined;
 let current: { model: LoadedModel; key: string; info: LoadedInfo; files: string } | undefined;
 
 function modelKey(ref: ModelRef): string {
@@ -57,6 +60,7 @@ function ensureModel(ref: ModelRef): { model: LoadedModel; info: LoadedInfo } {
   const files = folderFingerprint(path.resolve(ref.dir));
   if (current && current.key === key && current.files === files) return current;
   current = undefined; // drop the old weights before loading new ones
+  pool?.clear(); // and the helper threads' references to them
   const t0 = performance.now();
   const model = loadModelFolder(ref.dir, ref.name ? { name: ref.name } : undefined);
   const info: LoadedInfo = {
@@ -67,6 +71,16 @@ function ensureModel(ref: ModelRef): { model: LoadedModel; info: LoadedInfo } {
   };
   current = { model, key, info, files };
   return current;
+}
+
+/** Splits the model's matrix products over `threads` threads (bit-identical results); (re)starts helpers as needed. */
+function useThreads(model: LoadedModel, threads: number | undefined): void {
+  const want = resolveThreads(threads);
+  if ((pool?.threads ?? 1) !== want || (pool && !pool.usable)) {
+    void pool?.close();
+    pool = want > 1 ? new MatmulPool({ threads: want }) : undefined;
+  }
+  model.model.useMatmulPool(pool);
 }
 
 function toErrorInfo(err: unknown): WorkerErrorInfo {
@@ -91,6 +105,7 @@ function handle(req: WorkerRequest): WorkerResponse {
     case 'explain': {
       const { model, info } = ensureModel(req.model);
       if (shouldStop()) throw new CancelledError();
+      useThreads(model, req.params.threads);
       const explanation = explain(model, req.text, {
         numBeams: req.params.numBeams,
         topK: req.params.topK,
@@ -104,6 +119,7 @@ function handle(req: WorkerRequest): WorkerResponse {
     case 'translate': {
       const { model, info } = ensureModel(req.model);
       if (shouldStop()) throw new CancelledError();
+      useThreads(model, req.params.threads);
       const out = translate(model, req.text, { numBeams: req.params.numBeams, maxNewTokens: req.params.maxNewTokens, targetLanguage: req.params.targetLanguage, shouldStop });
       return { type: 'translated', id: req.id, info, text: out.text, ids: out.ids };
     }

@@ -33,12 +33,15 @@ export interface ExplainParams {
   maxNewTokens?: number;
   /** `>>xx<<` target language of a multilingual model. */
   targetLanguage?: string;
+  /** Threads for the matrix products, this worker's own included (absent or 0: every core, at most 4). */
+  threads?: number;
 }
 
 export interface TranslateParams {
   numBeams?: number;
   maxNewTokens?: number;
   targetLanguage?: string;
+  threads?: number;
 }
 
 // ---- host → worker ---------------------------------------------------------------------------------
