@@ -9,8 +9,9 @@
  *    ceiling measured by a C program (bench/peak_fma.c);
  *  - our engine ÷ onnxruntime on the same checkpoint exported to ONNX (npm run bench:setup), greedy decoding with
  *    and without a key/value cache, outputs checked equal.
- * Prints one table and ends with one machine-readable JSON line. One core: nothing here is multi-threaded except
- * the onnxruntime rows that say "2 threads".
+ * Prints one table and ends with one machine-readable JSON line. Rows are one thread unless they say "2 threads":
+ * those split the matrix products over both cores (src/model/parallel, outputs checked identical to one thread),
+ * next to onnxruntime with intraOpNumThreads 2.
  */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -22,8 +23,10 @@ import { matmulNaive, matmulTransB, matmulTransB4x4 } from '../src/model/matmul'
 import { measureOpusShapedExplain } from './byoModel';
 import { OrtGreedy, OursGreedy, ONNX_DIR, loadOrt } from './onnxPeer';
 import { measurePeak } from './peak';
+import { MatmulPool, sharedFloat32 } from '../src/model/parallel/matmulPool';
 
 const TARGETS = { explain20Ms: 40, opus20Ms: 600, kernelGflops: 8, onnxRatio: 1.0 };
+const THREADS = 2;
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -78,21 +81,29 @@ const verdict = (value: number, target: number, lowerIsBetter: boolean): string 
   const sources = fs.readFileSync(path.resolve(__dirname, '..', 'test', 'fixtures', 'conformance', 'test.hyp.beam1.tsv'), 'utf8')
     .split('\n').filter(Boolean).map((l) => l.split('\t')[0]);
   const longText = sources.slice(0, 12).join(' ');
-  for (const budget of [10, 20, 40]) {
-    const probe = explain(lm, longText, { maxSourceTokens: budget });
-    const t = timeIt(() => explain(lm, longText, { maxSourceTokens: budget }), { warmup: 2, runs: 11 });
-    const ms = median(t.wall);
-    json[`explain${budget}`] = { tokens: probe.sourceIds.length, generated: probe.steps.length, medianMs: ms, cpuMedianMs: median(t.cpu) };
-    rows.push({
-      what: `explain ${probe.sourceIds.length}-token input`, value: `${f1(ms)} ms`,
-      target: budget === 20 ? `≤ ${TARGETS.explain20Ms} ms: ${verdict(ms, TARGETS.explain20Ms, true)}` : undefined,
-      note: `${probe.steps.length} tokens generated, greedy, all attentions (cpu ${f1(median(t.cpu))} ms)`,
-    });
+  const same = (e: object) => JSON.stringify({ ...e, timingsMs: undefined });
+  const pool = new MatmulPool({ threads: THREADS });
+  for (const threads of [1, THREADS]) {
+    for (const budget of [10, 20, 40]) {
+      lm.model.useMatmulPool(undefined);
+      const probe = explain(lm, longText, { maxSourceTokens: budget });
+      lm.model.useMatmulPool(threads > 1 ? pool : undefined);
+      const identical = same(explain(lm, longText, { maxSourceTokens: budget })) === same(probe);
+      const t = timeIt(() => explain(lm, longText, { maxSourceTokens: budget }), { warmup: 2, runs: 11 });
+      const ms = median(t.wall);
+      json[`explain${budget}${threads > 1 ? `_${threads}t` : ''}`] = { tokens: probe.sourceIds.length, generated: probe.steps.length, medianMs: ms, cpuMedianMs: median(t.cpu), threads, identicalToOneThread: identical };
+      rows.push({
+        what: `explain ${probe.sourceIds.length}-token input${threads > 1 ? `, ${threads} threads` : ''}`, value: `${f1(ms)} ms`,
+        target: budget === 20 ? `≤ ${TARGETS.explain20Ms} ms: ${verdict(ms, TARGETS.explain20Ms, true)}` : undefined,
+        note: `${probe.steps.length} tokens generated, greedy, all attentions (cpu ${f1(median(t.cpu))} ms)${threads > 1 ? `; identical to 1 thread: ${identical}` : ''}`,
+      });
+    }
   }
+  lm.model.useMatmulPool(undefined);
 
   // ---- explain latency, 74M-parameter opus-mt-shaped model -------------------------------------------
   try {
-    const o = await measureOpusShapedExplain(longText, { sourceTokens: 20, newTokens: 20, runs: 5 });
+    const o = await measureOpusShapedExplain(longText, { sourceTokens: 20, newTokens: 20, runs: 5, threads: [THREADS] });
     const ms = median(o.wallMs);
     json.opus74m = { ...o, medianMs: ms, cpuMedianMs: median(o.cpuMs) };
     rows.push({
@@ -100,6 +111,14 @@ const verdict = (value: number, target: number, lowerIsBetter: boolean): string 
       target: `≤ ${TARGETS.opus20Ms} ms: ${verdict(ms, TARGETS.opus20Ms, true)}`,
       note: `${o.generated} tokens generated (capped: random weights), all attentions (cpu ${f1(median(o.cpuMs))} ms)`,
     });
+    for (const m of o.multi) {
+      const mm = median(m.wallMs);
+      rows.push({
+        what: `74M opus-shaped: explain ${o.sourceTokens} tokens, ${m.threads} threads`, value: `${f1(mm)} ms`,
+        target: `≤ ${TARGETS.opus20Ms} ms: ${verdict(mm, TARGETS.opus20Ms, true)}`,
+        note: `identical to 1 thread: ${m.identical}; ×${(ms / mm).toFixed(2)} over 1 thread (cpu ${f1(median(m.cpuMs))} ms)`,
+      });
+    }
     rows.push({ what: '74M opus-shaped: load', value: `${o.loadMs.toFixed(0)} ms`, note: `${(o.params / 1e6).toFixed(1)}M params, ${o.fileMB} MB safetensors + tokenizer` });
     rows.push({ what: '74M opus-shaped: memory', value: `${o.rssDeltaMB.toFixed(0)} MB`, note: `resident-set growth over the load (ArrayBuffers +${o.arrayBuffersDeltaMB.toFixed(0)} MB): weights stay views into the file buffer` });
   } catch (e) {
@@ -114,12 +133,18 @@ const verdict = (value: number, target: number, lowerIsBetter: boolean): string 
   const kt = timeIt(() => matmulTransB(A, M, K, B, N, C), { warmup: 3, runs: 11 });
   const ot = timeIt(() => matmulTransB4x4(A, M, K, B, N, C3), { warmup: 3, runs: 11 });
   const nt = timeIt(() => matmulNaive(A, M, K, B, N, C2), { warmup: 1, runs: 3 });
-  let maxDiff = 0, identical = true;
+  const Bs = sharedFloat32(N * K); // the pool needs shared weights, as the model loader provides them
+  Bs.set(B);
+  const Cp = new Float32Array(M * N);
+  const pt = timeIt(() => pool.matmul(A, M, K, Bs, N, Cp), { warmup: 3, runs: 11 });
+  let maxDiff = 0, identical = true, poolIdentical = true;
   for (let i = 0; i < C.length; i++) {
     maxDiff = Math.max(maxDiff, Math.abs(C[i] - C2[i]));
     if (C[i] !== C3[i]) identical = false;
+    if (C[i] !== Cp[i]) poolIdentical = false;
   }
   const gf = (ms: number, fl = flops) => fl / ms / 1e6;
+  const poolGflops = gf(median(pt.wall));
   const kernelGflops = gf(median(kt.wall)), oldGflops = gf(median(ot.wall)), naiveGflops = gf(median(nt.wall));
   // the decoder's one-token steps: the tied output projection as a matrix-vector product
   const [Vn, Vk] = [lm.config.vocabSize, lm.config.dModel];
@@ -131,6 +156,7 @@ const verdict = (value: number, target: number, lowerIsBetter: boolean): string 
   json.matmul = {
     shape: [M, N, K], kernelGflops, kernelCpuGflops: gf(median(kt.cpu)), previous4x4Gflops: oldGflops, naiveGflops,
     speedupOverNaive: kernelGflops / naiveGflops, bitIdenticalToPrevious: identical, maxDiffVsNaive: maxDiff,
+    pool: { threads: THREADS, gflops: poolGflops, bitIdentical: poolIdentical },
     matvec: { shape: [1, Vn, Vk], gflops: mvGflops, previousGflops: mvOldGflops },
   };
   json.peak = pk.peak ?? { error: pk.why };
@@ -142,6 +168,7 @@ const verdict = (value: number, target: number, lowerIsBetter: boolean): string 
     target: `≥ ${TARGETS.kernelGflops} GFLOP/s: ${verdict(kernelGflops, TARGETS.kernelGflops, false)}`,
     note: `K-specialised 3×3 blocks, one core; ${peakNote}`,
   });
+  rows.push({ what: `matmul ${M}×${N}×${K}, ${THREADS} threads`, value: `${poolGflops.toFixed(2)} GFLOP/s`, note: `columns split with the pool: ×${(poolGflops / kernelGflops).toFixed(2)} over one core, bit-identical: ${poolIdentical}` });
   rows.push({ what: 'matmul previous 4×4 kernel', value: `${oldGflops.toFixed(2)} GFLOP/s`, note: `same shapes; new kernel ×${(kernelGflops / oldGflops).toFixed(2)}, outputs bit-identical: ${identical}` });
   rows.push({ what: 'matmul naive triple loop', value: `${naiveGflops.toFixed(2)} GFLOP/s`, note: `kernel ÷ naive ×${(kernelGflops / naiveGflops).toFixed(2)}, results agree to ${maxDiff.toExponential(1)}` });
   rows.push({ what: `matvec 1×${Vn}×${Vk} (output proj.)`, value: `${mvGflops.toFixed(2)} GFLOP/s`, note: `decoder step's largest product; previous kernel ${mvOldGflops.toFixed(2)} GFLOP/s` });
@@ -165,8 +192,9 @@ const verdict = (value: number, target: number, lowerIsBetter: boolean): string 
     const golden = JSON.parse(fs.readFileSync(path.resolve(__dirname, '..', 'test', 'fixtures', 'checkpoint', 'golden.json'), 'utf8')) as { sentences: Array<{ text: string; input_ids: number[]; greedy_ids: number[] }> };
     const sents = golden.sentences;
     const ours = new OursGreedy(lm.model, lm.generation);
-    for (const threads of [1, 2]) {
+    for (const threads of [1, THREADS]) {
       const peer = await OrtGreedy.create(ort, lm.generation, threads);
+      lm.model.useMatmulPool(threads > 1 ? pool : undefined);
       for (const cache of [true, false]) {
         // outputs first: every sentence must match the golden greedy ids on both sides
         let same = 0;
@@ -178,32 +206,33 @@ const verdict = (value: number, target: number, lowerIsBetter: boolean): string 
         const reps = cache ? 7 : 5;
         for (let r = 0; r < reps; r++) { // interleaved, so both sides see the same machine load
           let t = performance.now();
-          if (threads === 1) {
-            for (const s of sents) ours.translate(s.input_ids, cache);
-            oursMs.push(performance.now() - t);
-          }
+          for (const s of sents) ours.translate(s.input_ids, cache);
+          oursMs.push(performance.now() - t);
           t = performance.now();
           for (const s of sents) await peer.translate(s.input_ids, cache);
           ortMs.push(performance.now() - t);
         }
         const key = `${cache ? 'cache' : 'noCache'}${threads}t`;
-        const om = threads === 1 ? median(oursMs) : NaN, rm = median(ortMs);
-        onnx[key] = { sentences: sents.length, identical: same, ortMs: rm, ...(threads === 1 ? { oursMs: om, ratio: om / rm } : {}) };
+        const om = median(oursMs), rm = median(ortMs);
+        onnx[key] = { sentences: sents.length, identical: same, ortMs: rm, oursMs: om, ratio: om / rm, threads };
+        const alg = `greedy ${cache ? 'with' : 'without'} KV cache`;
         if (threads === 1) {
           rows.push({
-            what: `ours ÷ onnxruntime, greedy ${cache ? 'with' : 'without'} KV cache`, value: `${(om / rm).toFixed(2)}`,
+            what: `ours ÷ onnxruntime, ${alg}`, value: `${(om / rm).toFixed(2)}`,
             target: `≤ ${TARGETS.onnxRatio.toFixed(1)}: ${verdict(om / rm, TARGETS.onnxRatio, true)}`,
-            note: `${sents.length} golden sentences: ours ${f1(om)} ms, onnxruntime ${f1(rm)} ms (1 thread); ${same}/${sents.length} outputs identical to HF`,
+            note: `${sents.length} golden sentences: ours ${f1(om)} ms, onnxruntime ${f1(rm)} ms (1 thread each); ${same}/${sents.length} outputs identical to HF`,
           });
         } else {
-          const one = onnx[`${cache ? 'cache' : 'noCache'}1t`] as { oursMs: number };
+          const one = onnx[`${cache ? 'cache' : 'noCache'}1t`] as { ortMs: number };
+          (onnx[key] as Record<string, number>).ratioToOrtOneThread = om / one.ortMs;
           rows.push({
-            what: `ours (1 core) ÷ onnxruntime 2 threads, ${cache ? 'cache' : 'no cache'}`, value: `${(one.oursMs / rm).toFixed(2)}`,
-            note: `onnxruntime ${f1(rm)} ms with intraOpNumThreads 2 (our engine is single-threaded; noisy where the 2 cores are shared); ${same}/${sents.length} identical`,
+            what: `ours ÷ onnxruntime, ${alg}, ${threads} threads`, value: `${(om / rm).toFixed(2)}`,
+            target: `≤ ${TARGETS.onnxRatio.toFixed(1)}: ${verdict(om / rm, TARGETS.onnxRatio, true)}`,
+            note: `ours ${f1(om)} ms, onnxruntime ${f1(rm)} ms (intraOpNumThreads ${threads}); ours ${threads} threads ÷ onnxruntime 1 thread ${(om / one.ortMs).toFixed(2)}; ${same}/${sents.length} identical`,
           });
-          (onnx[key] as Record<string, number>).ratio = one.oursMs / rm;
         }
       }
+      lm.model.useMatmulPool(undefined);
       await peer.release();
     }
   } else {
@@ -213,11 +242,22 @@ const verdict = (value: number, target: number, lowerIsBetter: boolean): string 
 
   // ---- the table ----------------------------------------------------------------------------------------
   json.targets = {
-    explain20: { targetMs: TARGETS.explain20Ms, medianMs: (json.explain20 as { medianMs: number }).medianMs },
-    opus74m20: { targetMs: TARGETS.opus20Ms, medianMs: (json.opus74m as { medianMs?: number }).medianMs ?? null },
+    explain20: { targetMs: TARGETS.explain20Ms, medianMs: (json.explain20 as { medianMs: number }).medianMs, medianMs2t: (json[`explain20_${THREADS}t`] as { medianMs: number }).medianMs },
+    opus74m20: {
+      targetMs: TARGETS.opus20Ms,
+      medianMs: (json.opus74m as { medianMs?: number }).medianMs ?? null,
+      medianMs2t: (json.opus74m as { multi?: Array<{ wallMs: number[] }> }).multi?.map((m) => median(m.wallMs))[0] ?? null,
+    },
     kernel: { targetGflops: TARGETS.kernelGflops, gflops: kernelGflops },
-    onnxRatio: { target: TARGETS.onnxRatio, cache: (onnx.cache1t as { ratio?: number } | undefined)?.ratio ?? null, noCache: (onnx.noCache1t as { ratio?: number } | undefined)?.ratio ?? null },
+    onnxRatio: {
+      target: TARGETS.onnxRatio,
+      cache: (onnx.cache1t as { ratio?: number } | undefined)?.ratio ?? null,
+      noCache: (onnx.noCache1t as { ratio?: number } | undefined)?.ratio ?? null,
+      cache2t: (onnx[`cache${THREADS}t`] as { ratio?: number } | undefined)?.ratio ?? null,
+      noCache2t: (onnx[`noCache${THREADS}t`] as { ratio?: number } | undefined)?.ratio ?? null,
+    },
   };
+  await pool.close();
   json.benchSeconds = (performance.now() - t0) / 1000;
   json.loadAvgAtEnd = os.loadavg()[0];
   const w = Math.max(...rows.map((r) => r.what.length));

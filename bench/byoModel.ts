@@ -15,6 +15,7 @@ import * as vm from 'node:vm';
 import { findBundledModel } from '../src/model/bundledModel';
 import { explain } from '../src/model/explain';
 import { loadModelFolder } from '../src/model/loadModel';
+import { MatmulPool } from '../src/model/parallel/matmulPool';
 import { loadMarianNetwork } from '../src/model/loadNetwork';
 import { buildZip, pickle, writeSafetensors } from '../test/helpers/modelFiles';
 
@@ -163,9 +164,11 @@ export interface OpusShapedExplain {
   arrayBuffersDeltaMB: number;
   sourceTokens: number;
   generated: number;
-  /** Per-run wall-clock and CPU milliseconds of explain(). */
+  /** Per-run wall-clock and CPU milliseconds of explain(), on one thread. */
   wallMs: number[];
   cpuMs: number[];
+  /** The same with the products split over more threads (bit-identical explanation checked). */
+  multi: Array<{ threads: number; wallMs: number[]; cpuMs: number[]; identical: boolean }>;
 }
 
 /**
@@ -174,7 +177,7 @@ export interface OpusShapedExplain {
  * above), then explain() runs `runs` times on `text` cut to `sourceTokens` tokens. Random weights never choose
  * eos, so generation is capped at `newTokens` (about what the bundled model generates for 20 source tokens).
  */
-export async function measureOpusShapedExplain(text: string, { sourceTokens = 20, newTokens = 20, runs = 5 } = {}): Promise<OpusShapedExplain> {
+export async function measureOpusShapedExplain(text: string, { sourceTokens = 20, newTokens = 20, runs = 5, threads = [] as number[] } = {}): Promise<OpusShapedExplain> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'attention-lens-opus-shaped-'));
   try {
     const file = writeOpusShapedFolder(dir, 'safetensors');
@@ -192,14 +195,28 @@ export async function measureOpusShapedExplain(text: string, { sourceTokens = 20
     const afterLoad = process.memoryUsage();
     const opts = { maxSourceTokens: sourceTokens, maxNewTokens: newTokens };
     const probe = explain(lm, text, opts); // also the warm-up
-    const wallMs: number[] = [], cpuMs: number[] = [];
-    for (let i = 0; i < runs; i++) {
-      const c = process.cpuUsage();
-      const t = performance.now();
-      explain(lm, text, opts);
-      wallMs.push(performance.now() - t);
-      const u = process.cpuUsage(c);
-      cpuMs.push((u.user + u.system) / 1000);
+    const timed = () => {
+      const wallMs: number[] = [], cpuMs: number[] = [];
+      for (let i = 0; i < runs; i++) {
+        const c = process.cpuUsage();
+        const t = performance.now();
+        explain(lm, text, opts);
+        wallMs.push(performance.now() - t);
+        const u = process.cpuUsage(c);
+        cpuMs.push((u.user + u.system) / 1000);
+      }
+      return { wallMs, cpuMs };
+    };
+    const { wallMs, cpuMs } = timed();
+    const multi: OpusShapedExplain['multi'] = [];
+    const same = (e: object) => JSON.stringify({ ...e, timingsMs: undefined });
+    for (const n of threads) {
+      const pool = new MatmulPool({ threads: n });
+      lm.model.useMatmulPool(pool);
+      const identical = same(explain(lm, text, opts)) === same(probe); // also the warm-up
+      multi.push({ threads: n, ...timed(), identical });
+      lm.model.useMatmulPool(undefined);
+      await pool.close();
     }
     return {
       params: opusShapedTensors().reduce((a, t) => a + t.shape.reduce((x, y) => x * y, 1), 0),
@@ -211,6 +228,7 @@ export async function measureOpusShapedExplain(text: string, { sourceTokens = 20
       generated: probe.steps.length,
       wallMs,
       cpuMs,
+      multi,
     };
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });

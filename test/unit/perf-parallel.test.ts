@@ -41,8 +41,9 @@ const pools: MatmulPool[] = [];
 after(async () => {
   await Promise.all(pools.map((p) => p.close()));
 });
+/** A pool whose helpers compute every chunk of every split product (the caller only waits and copies). */
 function pool(threads: number, minWork = 1): MatmulPool {
-  const p = new MatmulPool({ threads, minWork });
+  const p = new MatmulPool({ threads, minWork, callerClaims: false });
   pools.push(p);
   return p;
 }
@@ -62,9 +63,10 @@ describe('matmul pool', () => {
               const bias = withBias ? fill(sharedFloat32(N), K) : undefined;
               const want = new Float32Array(oOff + M * N + 3).fill(9), got = want.slice();
               matmulTransB(a, M, K, b, N, want, bias, aOff, oOff);
-              const before = p.splitCount;
+              const before = p.splitCount, helped = p.helperChunks;
               p.matmul(a, M, K, b, N, got, bias, aOff, oOff);
               assert.equal(p.splitCount, before + 1, `M=${M} N=${N} K=${K} was not split`);
+              assert.ok(p.helperChunks > helped, `M=${M} N=${N} K=${K}: no chunk came from a helper`);
               assert.ok(sameBits(got, want), `threads=${threads} M=${M} N=${N} K=${K} bias=${withBias}`);
               cases++;
             }
@@ -105,10 +107,12 @@ describe('matmul pool', () => {
       if (M === 4) p.clear();
     }
     assert.equal(p.splitCount, 4);
+    assert.equal(p.helperChunks, 4 * 7, 'every chunk from the helpers (300 columns: 2 threads × 6 chunks → 48 wide → 7)');
   });
 
   test('a helper that dies is replaced by the calling thread: same numbers, no more splitting', async () => {
-    const p = pool(2);
+    const p = new MatmulPool({ threads: 2, minWork: 1 });
+    pools.push(p);
     const a = fill(new Float32Array(3 * 256), 6), b = fill(sharedFloat32(512 * 256), 7);
     const want = new Float32Array(3 * 512);
     matmulTransB(a, 3, 256, b, 512, want);
@@ -150,20 +154,21 @@ describe('whole explanations do not depend on the thread count', () => {
   const strip = (e: object) => JSON.stringify({ ...e, timingsMs: undefined });
   const reference = { greedy: strip(explain(lm, text)), beam: strip(explain(lm, text, { numBeams: 4 })) };
 
-  for (const threads of [2]) {
-    test(`${threads} threads: greedy and beam-4 explanations equal the single-thread ones`, () => {
-      const p = new MatmulPool({ threads });
-      pools.push(p);
-      lm.model.useMatmulPool(p);
-      try {
+  test('2 threads: greedy and beam-4 explanations equal the single-thread ones', () => {
+    const product = new MatmulPool({ threads: 2 }); // the caller claims chunks too, as in the product
+    pools.push(product);
+    try {
+      for (const p of [product, pool(2, 1 << 15)]) {
+        lm.model.useMatmulPool(p);
         assert.equal(strip(explain(lm, text)), reference.greedy);
         assert.equal(strip(explain(lm, text, { numBeams: 4 })), reference.beam);
         assert.ok(p.splitCount > 100, `only ${p.splitCount} products were split`);
-      } finally {
-        lm.model.useMatmulPool(undefined);
+        assert.ok(p.helperChunks > 0, 'no chunk came from a helper');
       }
-    });
-  }
+    } finally {
+      lm.model.useMatmulPool(undefined);
+    }
+  });
 
   test('the inference worker honours params.threads with identical results', async () => {
     const workerFile = path.join(ROOT, 'src', 'worker', 'inferenceWorker.ts');

@@ -1,26 +1,27 @@
 /**
- * A matmul pool helper thread (bundled to dist/matmulHelper.js): waits for a job in its control slot, multiplies
- * its column range of the shared scratch operand by a registered weight tensor into the shared output scratch,
- * and signals DONE. It never returns to its event loop while the pool lives, so arrays arrive through a
+ * A matmul pool helper thread (bundled to dist/matmulHelper.js): waits for a job, claims output-column chunks of
+ * the shared scratch operand times a registered weight tensor until none is left, writing them to the shared output
+ * scratch, and signals DONE. It never returns to its event loop while the pool lives, so arrays arrive through a
  * MessagePort it reads synchronously, and only when a job names something it has not seen yet.
  */
 import { receiveMessageOnPort, workerData } from 'node:worker_threads';
 import { matmulTransBColumns } from '../matmul';
-import {
-  B_ID, BIAS_ID, DONE, FAILED, J0, J1, K, M, N, NO_BIAS, POSTED, QUIT, SCRATCH_GEN, SLOT, STATE,
-  type HelperData, type PoolMessage,
-} from './poolProtocol';
+import * as protocol from './poolProtocol';
 
-const data = workerData as HelperData;
+// module-local copies: imported bindings can compile to getter calls, too slow for the polling loop
+const { DONE, FAILED, NO_BIAS, POSTED, QUIT, WORKING } = protocol;
+const { JOB_B, JOB_BIAS, JOB_CHUNK, JOB_CHUNKS, JOB_K, JOB_M, JOB_N, JOB_NEXT, JOB_SCRATCH, JOB_SEQ } = protocol;
+
+const data = workerData as protocol.HelperData;
 const ctl = new Int32Array(data.control);
-const base = data.slot * SLOT;
+const me = protocol.stateIndex(data.index);
 const tensors = new Map<number, Float32Array>();
-let scratch: { gen: number; a: Float32Array; out: Float32Array } | undefined;
+let scratch: { gen: number; a: Float32Array; out: Float32Array; owner: Int32Array } | undefined;
 
 /** Applies every message waiting on the port. */
 function drain(): void {
   for (let m = receiveMessageOnPort(data.port); m; m = receiveMessageOnPort(data.port)) {
-    const msg = m.message as PoolMessage;
+    const msg = m.message as protocol.PoolMessage;
     if (msg.kind === 'tensor') tensors.set(msg.id, msg.data);
     else if (msg.kind === 'scratch') scratch = msg;
     else tensors.clear();
@@ -28,33 +29,34 @@ function drain(): void {
 }
 
 function runJob(): void {
-  const bId = ctl[base + B_ID], biasId = ctl[base + BIAS_ID], gen = ctl[base + SCRATCH_GEN];
+  const bId = ctl[JOB_B], biasId = ctl[JOB_BIAS], gen = ctl[JOB_SCRATCH];
   if (!tensors.has(bId) || (biasId !== NO_BIAS && !tensors.has(biasId)) || scratch?.gen !== gen) drain();
   const b = tensors.get(bId), bias = biasId === NO_BIAS ? undefined : tensors.get(biasId);
   if (!b || (biasId !== NO_BIAS && !bias) || !scratch || scratch.gen !== gen) throw new Error('job names an array this helper was never given');
-  const rows = ctl[base + M], n = ctl[base + N];
-  matmulTransBColumns(scratch.a, rows, ctl[base + K], b, n, scratch.out, bias, 0, 0, ctl[base + J0], ctl[base + J1]);
+  const rows = ctl[JOB_M], inner = ctl[JOB_K], cols = ctl[JOB_N], chunk = ctl[JOB_CHUNK], chunks = ctl[JOB_CHUNKS], seq = ctl[JOB_SEQ];
+  for (let c = Atomics.add(ctl, JOB_NEXT, 1); c < chunks; c = Atomics.add(ctl, JOB_NEXT, 1)) {
+    matmulTransBColumns(scratch.a, rows, inner, b, cols, scratch.out, bias, 0, 0, c * chunk, Math.min(cols, (c + 1) * chunk));
+    scratch.owner[c] = seq; // published to the caller by the DONE store below
+  }
 }
 
 for (;;) {
   // Poll for a while (the next product of a decoding step follows within microseconds), then sleep.
-  let s = Atomics.load(ctl, base + STATE);
+  let s = Atomics.load(ctl, me);
   const until = performance.now() + data.spinMs;
   while (s !== POSTED && s !== QUIT) {
-    if (performance.now() > until) Atomics.wait(ctl, base + STATE, s);
-    s = Atomics.load(ctl, base + STATE);
+    if (performance.now() > until) Atomics.wait(ctl, me, s);
+    s = Atomics.load(ctl, me);
   }
   if (s === QUIT) break;
-  if (ctl[base + M] === 0) drain(); // a job without work: just take the messages (e.g. 'clear')
-  else {
-    try {
-      runJob();
-    } catch {
-      Atomics.store(ctl, base + STATE, FAILED);
-      Atomics.notify(ctl, base + STATE);
-      continue;
-    }
+  if (Atomics.compareExchange(ctl, me, POSTED, WORKING) !== POSTED) continue; // withdrawn: the caller finished alone
+  let end = DONE;
+  try {
+    if (ctl[JOB_M] === 0) drain(); // a job without work: just take the messages (e.g. 'clear')
+    else runJob();
+  } catch {
+    end = FAILED;
   }
-  Atomics.store(ctl, base + STATE, DONE);
-  Atomics.notify(ctl, base + STATE);
+  Atomics.store(ctl, me, end);
+  Atomics.notify(ctl, me);
 }

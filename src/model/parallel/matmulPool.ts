@@ -12,15 +12,18 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { MessageChannel, Worker } from 'node:worker_threads';
 import { matmulTransB, matmulTransBColumns } from '../matmul';
-import {
-  B_ID, BIAS_ID, DONE, IDLE, J0, J1, K, M, N, NO_BIAS, POSTED, QUIT, SCRATCH_GEN, SLOT, STATE,
-  type HelperData, type PoolMessage,
-} from './poolProtocol';
+import * as protocol from './poolProtocol';
+
+// module-local copies: imported bindings can compile to getter calls, too slow for the waiting loop
+const { BLOCK, DONE, FAILED, IDLE, NO_BIAS, POSTED, QUIT, WORKING, stateIndex } = protocol;
+const { JOB_B, JOB_BIAS, JOB_CHUNK, JOB_CHUNKS, JOB_K, JOB_M, JOB_N, JOB_NEXT, JOB_SCRATCH, JOB_SEQ } = protocol;
 
 /** Products with fewer multiply-adds than this stay on the calling thread (the hand-over costs a few µs). */
 export const DEFAULT_MIN_WORK = 1 << 15;
-/** Column ranges are multiples of this, so every thread's share is whole kernel blocks (3, 4 and 8 wide). */
+/** Chunks are multiples of this many columns, so every chunk is whole kernel blocks (3, 4 and 8 wide). */
 const ALIGN = 24;
+/** Chunks per thread a product is cut into: enough to even out a helper that starts late. */
+const CHUNKS_PER_THREAD = 6;
 /** A helper that has not answered in this long is taken for dead: its columns are computed here instead. */
 const HELPER_TIMEOUT_MS = 5000;
 
@@ -30,6 +33,11 @@ export interface MatmulPoolOptions {
   minWork?: number;
   /** How long an idle helper polls before it sleeps, ms (default 2). */
   spinMs?: number;
+  /**
+   * Whether the calling thread claims chunks too (default true). False leaves every chunk to the helpers and
+   * waits for them: only for tests, which need the helpers' path taken every time.
+   */
+  callerClaims?: boolean;
 }
 
 /** The product signature the model calls: matmulTransB's. */
@@ -78,21 +86,28 @@ export class MatmulPool {
   private readonly minWork: number;
   private ids = new WeakMap<Float32Array, number>();
   private nextId = 0;
+  private seq = 0;
   private scratchGen = 0;
   private scratchA = sharedFloat32(0);
   private scratchOut = sharedFloat32(0);
+  private owner = new Int32Array(new SharedArrayBuffer(4));
+  /** Chunks the calling thread computed itself in the current product. */
+  private mine = new Uint8Array(1);
   private broken = false;
   private closed = false;
-  /** Products split so far (for tests and the benchmark). */
+  private readonly callerClaims: boolean;
+  /** Products split so far, and chunks of them that helpers computed (for tests and the benchmark). */
   splitCount = 0;
+  helperChunks = 0;
 
   constructor(opts: MatmulPoolOptions) {
     const helpers = Math.max(0, Math.floor(opts.threads) - 1);
     this.minWork = opts.minWork ?? DEFAULT_MIN_WORK;
-    this.ctl = new Int32Array(new SharedArrayBuffer(Math.max(1, helpers) * SLOT * 4));
+    this.callerClaims = opts.callerClaims ?? true;
+    this.ctl = new Int32Array(new SharedArrayBuffer((helpers + 1) * BLOCK * 4));
     for (let h = 0; h < helpers; h++) {
       const { port1, port2 } = new MessageChannel();
-      const data: HelperData = { control: this.ctl.buffer as SharedArrayBuffer, slot: h, port: port2, spinMs: opts.spinMs ?? 2 };
+      const data: protocol.HelperData = { control: this.ctl.buffer as SharedArrayBuffer, index: h, port: port2, spinMs: opts.spinMs ?? 2 };
       const worker = startHelper(data, [port2]);
       worker.unref(); // never keeps the process alive
       worker.on('error', () => { this.broken = true; });
@@ -109,32 +124,35 @@ export class MatmulPool {
       matmulTransB(a, rows, inner, b, cols, out, bias, aOffset, outOffset);
       return;
     }
+    const chunk = Math.max(ALIGN, Math.ceil(cols / (this.threads * CHUNKS_PER_THREAD) / ALIGN) * ALIGN);
+    const chunks = Math.ceil(cols / chunk);
     const bId = this.idOf(b), biasId = bias ? this.idOf(bias) : NO_BIAS;
-    this.ensureScratch(rows * inner, rows * cols);
+    this.ensureScratch(rows * inner, rows * cols, chunks);
     this.scratchA.set(a.subarray(aOffset, aOffset + rows * inner));
-    // Shares: the calling thread takes [0, cuts[0]), helper h takes [cuts[h], cuts[h + 1]).
-    const parts = this.helpers.length + 1;
-    const share = Math.ceil(cols / parts / ALIGN) * ALIGN;
-    const cuts: number[] = [];
-    for (let p = 1; p <= parts; p++) cuts.push(Math.min(cols, p * share));
-    const posted: number[] = [];
-    for (let h = 0; h < this.helpers.length; h++) {
-      const j0 = cuts[h], j1 = cuts[h + 1];
-      if (j1 <= j0) break;
-      const s = h * SLOT, c = this.ctl;
-      c[s + M] = rows; c[s + K] = inner; c[s + N] = cols; c[s + J0] = j0; c[s + J1] = j1;
-      c[s + B_ID] = bId; c[s + BIAS_ID] = biasId; c[s + SCRATCH_GEN] = this.scratchGen;
-      Atomics.store(c, s + STATE, POSTED);
-      Atomics.notify(c, s + STATE);
-      posted.push(h);
+    const c = this.ctl, seq = (this.seq = (this.seq + 1) | 0 || 1); // never 0, the value of a fresh owner array
+    c[JOB_SEQ] = seq; c[JOB_M] = rows; c[JOB_K] = inner; c[JOB_N] = cols; c[JOB_CHUNK] = chunk; c[JOB_CHUNKS] = chunks;
+    c[JOB_B] = bId; c[JOB_BIAS] = biasId; c[JOB_SCRATCH] = this.scratchGen;
+    Atomics.store(c, JOB_NEXT, 0);
+    for (let h = 0; h < this.helpers.length; h++) this.post(h);
+    // claim chunks alongside the helpers, straight into `out`
+    const mine = this.mine;
+    mine.fill(0, 0, chunks);
+    for (let k = this.callerClaims ? Atomics.add(c, JOB_NEXT, 1) : chunks; k < chunks; k = Atomics.add(c, JOB_NEXT, 1)) {
+      matmulTransBColumns(a, rows, inner, b, cols, out, bias, aOffset, outOffset, k * chunk, Math.min(cols, (k + 1) * chunk));
+      mine[k] = 1;
     }
-    matmulTransBColumns(a, rows, inner, b, cols, out, bias, aOffset, outOffset, 0, cuts[0]);
-    for (const h of posted) {
-      const j0 = cuts[h], j1 = cuts[h + 1];
-      if (this.waitFor(h) === DONE) {
+    for (let h = 0; h < this.helpers.length; h++) {
+      if (!this.callerClaims) this.waitWhile(h, POSTED);
+      if (this.finish(h) !== DONE) this.broken = true; // from now on this thread works alone
+    }
+    for (let k = 0; k < chunks; k++) {
+      if (mine[k]) continue;
+      const j0 = k * chunk, j1 = Math.min(cols, j0 + chunk);
+      if (this.owner[k] === seq) {
+        this.helperChunks++;
         for (let i = 0; i < rows; i++) out.set(this.scratchOut.subarray(i * cols + j0, i * cols + j1), outOffset + i * cols + j0);
       } else {
-        this.broken = true; // compute the missing columns here and stop using helpers
+        // claimed by a helper that failed or timed out
         matmulTransBColumns(a, rows, inner, b, cols, out, bias, aOffset, outOffset, j0, j1);
       }
     }
@@ -150,13 +168,13 @@ export class MatmulPool {
   clear(): void {
     if (this.broken || this.closed) return;
     this.ids = new WeakMap();
+    this.ctl[JOB_M] = 0; // a job without work: helpers just read their messages
     for (let h = 0; h < this.helpers.length; h++) {
       this.send(h, { kind: 'clear' });
-      const s = h * SLOT;
-      this.ctl[s + M] = 0; // a job without work: the helper just reads its messages
-      Atomics.store(this.ctl, s + STATE, POSTED);
-      Atomics.notify(this.ctl, s + STATE);
-      if (this.waitFor(h) !== DONE) this.broken = true;
+      this.post(h);
+      let s = this.waitWhile(h, POSTED);
+      if (s === WORKING) s = this.waitWhile(h, WORKING);
+      if (s !== DONE) this.broken = true;
     }
   }
 
@@ -164,10 +182,41 @@ export class MatmulPool {
     if (this.closed) return;
     this.closed = true;
     for (let h = 0; h < this.helpers.length; h++) {
-      Atomics.store(this.ctl, h * SLOT + STATE, QUIT);
-      Atomics.notify(this.ctl, h * SLOT + STATE);
+      Atomics.store(this.ctl, stateIndex(h), QUIT);
+      Atomics.notify(this.ctl, stateIndex(h));
     }
     await Promise.all(this.helpers.map((x) => x.worker.terminate()));
+  }
+
+  private post(h: number): void {
+    Atomics.store(this.ctl, stateIndex(h), POSTED);
+    Atomics.notify(this.ctl, stateIndex(h));
+  }
+
+  /**
+   * Ends helper h's part in the current product: withdraws the job if it has not taken it yet (IDLE), else waits
+   * until it is DONE or FAILED (or times out, reported as FAILED).
+   */
+  private finish(h: number): number {
+    const i = stateIndex(h);
+    if (Atomics.compareExchange(this.ctl, i, POSTED, IDLE) === POSTED) return DONE;
+    const s = this.waitWhile(h, WORKING);
+    return s === WORKING ? FAILED : s;
+  }
+
+  /** Waits while helper h's state is `state`: spins briefly, then sleeps on it; returns the state seen last. */
+  private waitWhile(h: number, state: number): number {
+    const i = stateIndex(h);
+    for (let spin = 0; spin < 20000; spin++) {
+      const s = Atomics.load(this.ctl, i);
+      if (s !== state) return s;
+    }
+    const deadline = performance.now() + HELPER_TIMEOUT_MS;
+    for (;;) {
+      const s = Atomics.load(this.ctl, i);
+      if (s !== state || performance.now() > deadline) return s;
+      Atomics.wait(this.ctl, i, state, 50);
+    }
   }
 
   /** The id helpers know `t` by, handing it to them on first use. */
@@ -181,32 +230,19 @@ export class MatmulPool {
     return id;
   }
 
-  private ensureScratch(aLen: number, outLen: number): void {
-    if (this.scratchA.length >= aLen && this.scratchOut.length >= outLen) return;
+  private ensureScratch(aLen: number, outLen: number, chunks: number): void {
+    if (this.mine.length < chunks) this.mine = new Uint8Array(Math.max(chunks, 2 * this.mine.length));
+    if (this.scratchA.length >= aLen && this.scratchOut.length >= outLen && this.owner.length >= chunks) return;
     this.scratchA = sharedFloat32(Math.max(aLen, this.scratchA.length));
     this.scratchOut = sharedFloat32(Math.max(outLen, this.scratchOut.length));
+    this.owner = new Int32Array(new SharedArrayBuffer(4 * Math.max(chunks, 2 * this.owner.length)));
     this.scratchGen++;
-    for (let h = 0; h < this.helpers.length; h++) this.send(h, { kind: 'scratch', gen: this.scratchGen, a: this.scratchA, out: this.scratchOut });
+    const msg: protocol.PoolMessage = { kind: 'scratch', gen: this.scratchGen, a: this.scratchA, out: this.scratchOut, owner: this.owner };
+    for (let h = 0; h < this.helpers.length; h++) this.send(h, msg);
   }
 
-  private send(h: number, msg: PoolMessage): void {
+  private send(h: number, msg: protocol.PoolMessage): void {
     this.helpers[h].port.postMessage(msg);
-  }
-
-  /** Waits for helper h to leave POSTED: spins briefly, then sleeps on the slot; DONE, FAILED or IDLE on timeout. */
-  private waitFor(h: number): number {
-    const i = h * SLOT + STATE;
-    for (let spin = 0; spin < 20000; spin++) {
-      const s = Atomics.load(this.ctl, i);
-      if (s !== POSTED) return s;
-    }
-    const deadline = performance.now() + HELPER_TIMEOUT_MS;
-    for (;;) {
-      const s = Atomics.load(this.ctl, i);
-      if (s !== POSTED) return s;
-      if (performance.now() > deadline) return IDLE;
-      Atomics.wait(this.ctl, i, POSTED, 50);
-    }
   }
 }
 
@@ -214,7 +250,7 @@ export class MatmulPool {
  * Starts one helper: dist/matmulHelper.js beside the bundle that runs this code, or the TypeScript source through
  * tsx when running from source (tests, benchmarks).
  */
-function startHelper(data: HelperData, transfer: unknown[]): Worker {
+function startHelper(data: protocol.HelperData, transfer: unknown[]): Worker {
   const opts = { workerData: data, transferList: transfer as never[], name: 'attention-lens-matmul' };
   const bundled = path.join(__dirname, 'matmulHelper.js');
   if (fs.existsSync(bundled)) return new Worker(bundled, opts);

@@ -1,17 +1,25 @@
 /**
- * What the matmul pool's main side and its helper threads share: one control slot per helper in an Int32Array
- * over a SharedArrayBuffer (the job's shape and the handshake), and the messages that hand over shared arrays.
+ * What the matmul pool's main side and its helper threads share: an Int32Array over a SharedArrayBuffer holding the
+ * current job (block 0) and one state word per helper (blocks 1…), and the messages that hand over shared arrays.
+ *
+ * A job's output columns are cut into chunks; every thread, the caller included, claims the next chunk with
+ * Atomics.add on JOB_NEXT until none is left, so a helper that wakes late simply gets fewer chunks (or none), and the
+ * caller never waits for a helper that has not started: it withdraws the job with compareExchange(POSTED → IDLE).
  */
 import type { MessagePort } from 'node:worker_threads';
 
-/** Int32 entries per helper slot: 32 × 4 bytes keeps two helpers' slots off each other's cache lines. */
-export const SLOT = 32;
+/** Int32 entries per block: 32 × 4 bytes keeps blocks off each other's cache lines. */
+export const BLOCK = 32;
 
-/** Offsets inside a slot. */
-export const STATE = 0, M = 1, K = 2, N = 3, J0 = 4, J1 = 5, B_ID = 6, BIAS_ID = 7, SCRATCH_GEN = 8;
+/** The job block (block 0). */
+export const JOB_NEXT = 0, JOB_SEQ = 1, JOB_M = 2, JOB_K = 3, JOB_N = 4, JOB_CHUNK = 5, JOB_CHUNKS = 6, JOB_B = 7,
+  JOB_BIAS = 8, JOB_SCRATCH = 9;
 
-/** Values of STATE. A helper waits while it is IDLE or DONE, works on POSTED, leaves on QUIT. */
-export const IDLE = 0, POSTED = 1, DONE = 2, FAILED = 3, QUIT = 4;
+/** Index of helper h's state word. */
+export const stateIndex = (h: number): number => (h + 1) * BLOCK;
+
+/** Helper states. It waits while IDLE or DONE, takes a POSTED job by moving it to WORKING, leaves on QUIT. */
+export const IDLE = 0, POSTED = 1, WORKING = 2, DONE = 3, FAILED = 4, QUIT = 5;
 
 /** No bias: the helper uses zeros. */
 export const NO_BIAS = -1;
@@ -20,15 +28,18 @@ export const NO_BIAS = -1;
 export type PoolMessage =
   /** A weight tensor (a view into shared memory) the helper may be asked to multiply by. */
   | { kind: 'tensor'; id: number; data: Float32Array }
-  /** The scratch arrays jobs read their left operand from and write their columns to (replaced when grown). */
-  | { kind: 'scratch'; gen: number; a: Float32Array; out: Float32Array }
+  /**
+   * The scratch arrays jobs read their left operand from and write their columns to, and `owner`, where a helper
+   * records the job sequence number of each chunk it computed (replaced when grown).
+   */
+  | { kind: 'scratch'; gen: number; a: Float32Array; out: Float32Array; owner: Int32Array }
   /** Forget every tensor (the model they belonged to was dropped). */
   | { kind: 'clear' };
 
 export interface HelperData {
   control: SharedArrayBuffer;
-  /** This helper's slot index. */
-  slot: number;
+  /** This helper's index. */
+  index: number;
   port: MessagePort;
   /** How long a helper keeps polling for the next job before it sleeps (ms). */
   spinMs: number;
