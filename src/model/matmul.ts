@@ -7,21 +7,37 @@
  * bit-identical results (float32 × float32 products are exact in a double; only the order of the sums could
  * change them, and it never does).
  *
- * Speed in V8 (no SIMD, scalar double arithmetic, a bounds check and an address computation per typed-array
- * load) comes from three things, measured on the benchmark machine:
- *  - kernels specialised per K: the weight rows j, j+1, … are read as b[o], b[o + K], b[o + 2K] … with K a
- *    literal in the generated source, so one induction variable and constant displacements replace one index
- *    per row (no weight repacking: the weights stay zero-copy views into the checkpoint file);
- *  - induction variables masked to 26 bits, which lets TurboFan drop the overflow checks and sign extensions
- *    (valid while every array has ≤ 2²⁶ elements; larger ones take the generic 4×4 path);
- *  - blocks sized to V8's register allocator, which schedules all products before the adds: 3 rows × 3 columns
- *    (A rows packed into a Float64Array so they need no conversion) for M ≥ 3, 2 × 4 for two rows left over,
- *    and 1 row × 8 columns for the decoder's one-token steps.
+ * V8 runs this as scalar double arithmetic with a bounds check on every load, so the kernels are limited by how
+ * many instructions they issue (about five a cycle), not by the arithmetic. What removes instructions, measured on
+ * the benchmark machine (Zen 3):
+ *  - kernels specialised per K: the weight rows j, j+1, … are read at byte offsets o, o + 4K, o + 8K … with K a
+ *    literal in the generated source, so one induction variable and constant displacements serve every row (no
+ *    weight repacking: the weights stay zero-copy views into the checkpoint file);
+ *  - every operand read through a DataView (one per array, cached): TurboFan recomputes a Float32Array's data
+ *    pointer at each load, not a DataView's, so a load is offset + check + move. A's rows (for M ≥ 2) are first
+ *    packed [k][rows] as doubles, so those reads convert nothing;
+ *  - offsets masked to 30 bits, which lets TurboFan drop overflow checks and sign extensions (valid while every
+ *    array has ≤ 2²⁶ elements, 2²⁸ bytes; larger ones take the generic 4×4 path);
+ *  - the k loop unrolled 8 times with an exit after every k, and inside one k an exit after every column group
+ *    that is never taken (an offset above 2²⁸) but that TurboFan cannot prove dead. Each exit ends a basic block
+ *    with the sums live out of it, which makes TurboFan's scheduler finish a group's multiply-adds before the next
+ *    group's loads; without them it issues all loads and products of an iteration before the first add and runs
+ *    out of registers (16 XMM, one of them its scratch) — that was what limited the block sizes before. Unrolling
+ *    16 times is another 3–6 % but makes a process's first explain ~70 ms slower (longer to compile and warm up);
+ *  - blocks sized so the sums stay in registers: 3 rows × 3 columns for M ≥ 3 (9 sums + 3 A values + a weight +
+ *    2 products), 2 × 4 for two rows left over, and 1 row × 8 columns for the decoder's one-token steps.
  */
 
-/** Indices are masked to this many bits inside the specialised kernels (2²⁶ − 1). */
-const MASK = 0x3ffffff;
-const MAX_ELEMENTS = MASK + 1;
+/** Arrays up to this many elements (2²⁶) take the specialised kernels; their byte offsets fit the mask below. */
+const MAX_ELEMENTS = 1 << 26;
+/** Byte offsets inside the kernels are masked to 2³⁰ − 1: non-negative, and still below 2³¹ with a constant added. */
+const BYTE_MASK = 0x3fffffff;
+/** No byte offset reaches 2²⁸ (arrays here have ≤ 2²⁶ elements), so `offset > NEVER + n` never holds. */
+const NEVER = 0x10000000;
+/** k values per loop iteration, each followed by its own exit. */
+const UNROLL = 8;
+/** DataView reads name a byte order; the Float32Arrays use the host's. */
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 interface Kernels {
   /**
@@ -36,55 +52,73 @@ interface Kernels {
 }
 
 /**
- * Source of the K-specialised kernels. Self-contained (no outside references but MASK, passed in), so the same
- * text could be compiled in a worker thread. Only whole blocks: remainder columns go to `tailColumns`, because a
- * rarely taken path inside these loops (no type feedback yet when TurboFan compiles them) deoptimises them.
+ * Source of the K-specialised kernels. Self-contained: it names nothing from outside (the byte mask, the
+ * never-reached offset and the byte order are literals in it), so the same text can be compiled in a worker thread. Only whole blocks: remainder columns go to
+ * `tailColumns`, because a rarely taken path inside these loops (no type feedback yet when TurboFan compiles them)
+ * deoptimises them.
  */
 export function kernelSource(K: number): string {
   if (!Number.isSafeInteger(K) || K < 1) throw new RangeError(`bad inner dimension ${K}`);
-  const L: string[] = [];
-  L.push(...blockKernel('rows3', 3, 3, K));
-  L.push(...blockKernel('rows2', 2, 4, K));
-  // ---- 1 row × 8 columns (matrix–vector) ----------------------------------------------------------------
-  L.push(`function row1(a, aOff, b, out, oOff, bias, j0, j1) {`);
-  L.push(`  const aEnd = (aOff + ${K}) | 0;`);
-  L.push(`  let j = j0 | 0;`);
-  L.push(`  for (; (j + 8) <= j1; j = (j + 8) | 0) {`);
-  L.push(`    let s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0, s6 = 0, s7 = 0;`);
-  L.push(`    let ao = aOff & MASK, bo = (j * ${K}) & MASK;`);
-  L.push(`    while (ao < aEnd) {`);
-  L.push(`      const x = a[ao];`);
-  L.push(`      s0 += x * b[bo]; s1 += x * b[(bo + ${K}) | 0]; s2 += x * b[(bo + ${2 * K}) | 0]; s3 += x * b[(bo + ${3 * K}) | 0];`);
-  L.push(`      s4 += x * b[(bo + ${4 * K}) | 0]; s5 += x * b[(bo + ${5 * K}) | 0]; s6 += x * b[(bo + ${6 * K}) | 0]; s7 += x * b[(bo + ${7 * K}) | 0];`);
-  L.push(`      ao = (ao + 1) & MASK; bo = (bo + 1) & MASK;`);
-  L.push(`    }`);
-  L.push(`    const o = (oOff + j) | 0;`);
-  L.push(`    out[o] = s0 + bias[j]; out[(o + 1) | 0] = s1 + bias[(j + 1) | 0]; out[(o + 2) | 0] = s2 + bias[(j + 2) | 0]; out[(o + 3) | 0] = s3 + bias[(j + 3) | 0];`);
-  L.push(`    out[(o + 4) | 0] = s4 + bias[(j + 4) | 0]; out[(o + 5) | 0] = s5 + bias[(j + 5) | 0]; out[(o + 6) | 0] = s6 + bias[(j + 6) | 0]; out[(o + 7) | 0] = s7 + bias[(j + 7) | 0];`);
-  L.push(`  }`);
-  L.push(`}`);
-  L.push(`return { rows3, rows2, row1 };`);
-  return L.join('\n');
+  return [
+    // One DataView per array, made once (making one costs ~0.1 µs, a pool chunk's product can be ~2 µs). The
+    // lookup sits in small wrappers: a first-seen array takes a path TurboFan may have no feedback for, and the
+    // deoptimisation that causes should cost a wrapper, not a kernel.
+    `const views = new WeakMap();`,
+    `function view(x) {`,
+    `  let v = views.get(x);`,
+    `  if (v === undefined) { v = new DataView(x.buffer, x.byteOffset, x.byteLength); views.set(x, v); }`,
+    `  return v;`,
+    `}`,
+    `function rows3(a, aOff, b, out, oOff, ldo, bias, ap, j0, j1) { block3x3(a, aOff, view(b), out, oOff, ldo, bias, ap, view(ap), j0, j1); }`,
+    `function rows2(a, aOff, b, out, oOff, ldo, bias, ap, j0, j1) { block2x4(a, aOff, view(b), out, oOff, ldo, bias, ap, view(ap), j0, j1); }`,
+    `function row1(a, aOff, b, out, oOff, bias, j0, j1) { block1x8(view(a), aOff, view(b), out, oOff, bias, j0, j1); }`,
+    ...blockKernel('block3x3', 3, 3, 1, K),
+    ...blockKernel('block2x4', 2, 4, 2, K),
+    ...blockKernel('block1x8', 1, 8, 4, K),
+    `return { rows3, rows2, row1 };`,
+  ].join('\n');
 }
 
-/** MR rows × NR columns, A's MR rows packed [k][MR] as doubles into `ap` (so the inner loop converts nothing). */
-function blockKernel(name: string, MR: number, NR: number, K: number): string[] {
+/**
+ * MR rows × NR columns, `group` columns between never-taken exits (see the top of the file), operands read through
+ * DataViews (`av`, `bv`). With MR ≥ 2, A's rows are packed [k][MR] as doubles into `ap` (viewed by `av`) first; one
+ * row is read straight from A's view.
+ */
+function blockKernel(name: string, MR: number, NR: number, group: number, K: number): string[] {
   const L: string[] = [];
   const rs = Array.from({ length: MR }, (_, r) => r), cs = Array.from({ length: NR }, (_, c) => c);
   const plus = (base: string, n: number) => (n === 0 ? base : `(${base} + ${n}) | 0`);
-  L.push(`function ${name}(a, aOff, b, out, oOff, ldo, bias, ap, j0, j1) {`);
-  L.push(`  for (let k = 0, q = 0; k < ${K}; k = (k + 1) | 0, q = (q + ${MR}) | 0) {`);
-  L.push(`    const ak = (aOff + k) | 0;`);
-  L.push('    ' + rs.map((r) => `ap[${plus('q', r)}] = a[${plus('ak', r * K)}];`).join(' '));
-  L.push(`  }`);
-  L.push(`  const ${rs.map((r) => `o${r} = (oOff + ${r} * ldo) | 0`).join(', ')};`);
+  const le = String(LITTLE_ENDIAN), parts = Math.min(UNROLL, K);
+  if (MR === 1) {
+    L.push(`function ${name}(av, aOff, bv, out, oOff, bias, j0, j1) {`);
+    L.push(`  const a0 = (aOff * 4) & ${BYTE_MASK}, o0 = oOff | 0;`);
+  } else {
+    L.push(`function ${name}(a, aOff, bv, out, oOff, ldo, bias, ap, av, j0, j1) {`);
+    L.push(`  for (let k = 0, q = 0; k < ${K}; k = (k + 1) | 0, q = (q + ${MR}) | 0) {`);
+    L.push(`    const ak = (aOff + k) | 0;`);
+    L.push('    ' + rs.map((r) => `ap[${plus('q', r)}] = a[${plus('ak', r * K)}];`).join(' '));
+    L.push(`  }`);
+    L.push(`  const a0 = 0, ${rs.map((r) => `o${r} = (oOff + ${r} * ldo) | 0`).join(', ')};`);
+  }
+  // A[r, k0 + u], where ao is the byte offset in `av` of step k0
+  const xAt = (u: number, r: number) => (MR === 1 ? `av.getFloat32(${plus('ao', 4 * u)}, ${le})` : `av.getFloat64(${plus('ao', 8 * (u * MR + r))}, ${le})`);
   L.push(`  for (let j = j0 | 0; (j + ${NR}) <= j1; j = (j + ${NR}) | 0) {`);
   L.push(`    let ${rs.flatMap((r) => cs.map((c) => `s${r}${c} = 0`)).join(', ')};`);
-  L.push(`    let ao = 0, bo = (j * ${K}) & MASK;`);
-  L.push(`    while (ao < ${MR * K}) {`);
-  L.push(`      const ${rs.map((r) => `x${r} = ap[${plus('ao', r)}]`).join(', ')};`);
-  for (const c of cs) L.push(`      const w${c} = b[${plus('bo', c * K)}]; ${rs.map((r) => `s${r}${c} += x${r} * w${c};`).join(' ')}`);
-  L.push(`      ao = (ao + ${MR}) & MASK; bo = (bo + 1) & MASK;`);
+  L.push(`    let k = 0, ao = a0, bo = (j * ${4 * K}) & ${BYTE_MASK};`);
+  L.push(`    for (;;) {`);
+  let never = NEVER;
+  for (let u = 0; u < parts; u++) {
+    L.push(`      { const ${rs.map((r) => `x${r} = ${xAt(u, r)}`).join(', ')};`);
+    for (const c of cs) {
+      L.push(`        const w${c} = bv.getFloat32(${plus('bo', 4 * (c * K + u))}, ${le}); ${rs.map((r) => `s${r}${c} += x${r} * w${c};`).join(' ')}`);
+      // never taken (bo < 2²⁸); only splits the block, see the top of the file
+      if ((c + 1) % group === 0 && c < NR - 1) L.push(`        if (bo > ${never++}) break;`);
+    }
+    L.push(`      }`);
+    if (u < parts - 1) L.push(`      if (k >= ${K - 1 - u}) break;`); // step k + u was the last one
+  }
+  L.push(`      k = (k + ${parts}) | 0; ao = (ao + ${parts * (MR === 1 ? 4 : 8 * MR)}) & ${BYTE_MASK}; bo = (bo + ${4 * parts}) & ${BYTE_MASK};`);
+  L.push(`      if (k >= ${K}) break;`);
   L.push(`    }`);
   L.push(`    const ${cs.map((c) => `c${c} = bias[${plus('j', c)}]`).join(', ')};`);
   for (const r of rs) L.push(`    ${cs.map((c) => `out[(o${r} + j + ${c}) | 0] = s${r}${c} + c${c};`).join(' ')}`);
@@ -99,7 +133,7 @@ const kernelCache = new Map<number, Kernels>();
 export function kernelsFor(K: number): Kernels {
   let k = kernelCache.get(K);
   if (!k) {
-    k = new Function('MASK', kernelSource(K))(MASK) as Kernels;
+    k = new Function(kernelSource(K))() as Kernels;
     kernelCache.set(K, k);
   }
   return k;
