@@ -27,29 +27,51 @@ export interface GenerateOptions extends GenerationSettings {
   shouldStop?: ShouldStop;
 }
 
-/** The probability view of one processed score row: softmax normaliser and top-k, computed once per row. */
+/**
+ * The probability view of one processed score row: softmax normaliser and top-k, computed once per row, on first
+ * use (beam search makes one per beam and step, and reads only those of the beams its candidates extend).
+ */
 class StepDistribution {
-  private readonly max: number;
-  private readonly sum: number;
-  private readonly topIds: number[];
-  private readonly topProbs: number[];
+  private ready = false;
+  private max = 0;
+  private sum = 0;
+  private bestId = 0;
+  private topIds: number[] = [];
+  private topProbs: number[] = [];
 
-  constructor(private readonly scores: Float64Array, k: number) {
-    let max = -Infinity;
-    for (let i = 0; i < scores.length; i++) if (scores[i] > max) max = scores[i];
+  /** `scores` is read on first use: keep it unchanged until then (greedy and beam use it within the step). */
+  constructor(private readonly scores: Float32Array | Float64Array, private readonly k: number) {}
+
+  /** The highest-scoring id (lowest on ties): what topK(scores, 1) gives, so greedy's choice. */
+  get best(): number {
+    if (!this.ready) this.prepare();
+    return this.bestId;
+  }
+
+  private prepare(): void {
+    const scores = this.scores, k = this.k;
+    // one pass for the top max(k, 1): its first entry is the argmax, and its score the max over all non-NaN
+    // scores (−∞ when there are none), exactly what a separate max loop finds
+    const top = topK(scores, k >= 1 ? k : 1);
+    this.bestId = top[0];
+    const max = top.length > 0 ? scores[top[0]] : -Infinity;
     let sum = 0;
     for (let i = 0; i < scores.length; i++) sum += Math.exp(scores[i] - max);
     this.max = max;
     this.sum = sum;
-    this.topIds = topK(scores, k);
-    this.topProbs = this.topIds.map((i) => this.prob(i));
+    this.ready = true;
+    this.topIds = k >= 1 ? top : topK(scores, k);
+    const probs: number[] = [];
+    for (const id of this.topIds) probs.push(this.prob(id));
+    this.topProbs = probs;
   }
 
-  prob(id: number): number {
+  private prob(id: number): number {
     return Math.exp(this.scores[id] - this.max) / this.sum;
   }
 
   step(chosen: number): StepTopK {
+    if (!this.ready) this.prepare();
     return { chosenId: chosen, chosenProb: this.prob(chosen), topIds: this.topIds, topProbs: this.topProbs };
   }
 }
@@ -65,17 +87,17 @@ function greedy(model: MarianModel, mem: CrossMemory, opts: GenerateOptions): Ge
   const steps: StepTopK[] = [];
   const attention: StepAttention[] | undefined = opts.captureAttention ? [] : undefined;
   const state = model.newDecoderState(opts.maxLength);
-  const logits = new Float32Array(V);
-  const scores = new Float64Array(V);
+  // processed in place: float32 holds every value the processors write (−∞, 0), so the scores read as before
+  const scores = new Float32Array(V);
   while (ids.length < opts.maxLength) {
     throwIfStopped(opts.shouldStop);
     const capture: StepAttention | undefined = attention ? { self: [], cross: [] } : undefined;
-    model.decodeStep([ids[ids.length - 1]], [state], mem, logits, capture);
+    model.decodeStep([ids[ids.length - 1]], [state], mem, scores, capture);
     if (capture) attention!.push(capture);
-    for (let i = 0; i < V; i++) scores[i] = logits[i];
     applyLogitsProcessors(scores, ids, opts, cfg.eosTokenId);
-    const next = topK(scores, 1)[0];
-    steps.push(new StepDistribution(scores, opts.topK).step(next));
+    const dist = new StepDistribution(scores, opts.topK);
+    const next = dist.best;
+    steps.push(dist.step(next));
     ids.push(next);
     if (next === cfg.eosTokenId) break;
   }
@@ -113,7 +135,7 @@ function beamSearch(model: MarianModel, mem: CrossMemory, opts: GenerateOptions)
       applyLogitsProcessors(row, running[b].ids, opts, cfg.eosTokenId);
       const s = running[b].score;
       for (let i = 0; i < V; i++) acc[b * V + i] = row[i] + s;
-      dists.push(new StepDistribution(row, opts.topK)); // read only within this step
+      dists.push(new StepDistribution(row, opts.topK)); // read (if at all) within this step, while `row` holds it
     }
     const cand = topK(acc, keep);
     const hitsStop = (c: number) => c % V === cfg.eosTokenId || curLen + 1 >= opts.maxLength;
