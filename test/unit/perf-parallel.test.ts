@@ -13,6 +13,7 @@ import { loadMarianNetwork, readWeights } from '../../src/model/loadNetwork';
 import { buildMarianWeights } from '../../src/model/weights';
 import { matmulTransB } from '../../src/model/matmul';
 import { MatmulPool, isShared, sharedFloat32 } from '../../src/model/parallel/matmulPool';
+import { SplitBackOff } from '../../src/model/parallel/splitBackOff';
 import type { Linear, MarianWeights } from '../../src/model/weights';
 import { ModelClient } from '../../src/host/modelClient';
 import { BUNDLED_MODEL, ROOT, TINY_MODEL } from '../helpers/golden';
@@ -155,7 +156,7 @@ describe('whole explanations do not depend on the thread count', () => {
   const reference = { greedy: strip(explain(lm, text)), beam: strip(explain(lm, text, { numBeams: 4 })) };
 
   test('2 threads: greedy and beam-4 explanations equal the single-thread ones', () => {
-    const product = new MatmulPool({ threads: 2 }); // the caller claims chunks too, as in the product
+    const product = new MatmulPool({ threads: 2, backOff: false }); // the caller claims chunks too, as in the product (no back-off: it counts splits)
     pools.push(product);
     try {
       for (const p of [product, pool(2, 1 << 15)]) {
@@ -184,5 +185,59 @@ describe('whole explanations do not depend on the thread count', () => {
     } finally {
       client.dispose();
     }
+  });
+});
+
+describe('the pool backs off when splitting stops paying (a busy machine)', () => {
+  // driven with made-up times: the policy is plain arithmetic on what the pool reports
+  const windowOf = (b: SplitBackOff, ownMs: number, waitedMs: number, now: number, n = 4) => {
+    for (let i = 0; i < n; i++) b.record(ownMs, waitedMs, now);
+  };
+
+  test('a window whose waits reach the work done backs off; one long wait in a good window does not', () => {
+    const b = new SplitBackOff({ window: 4, firstMs: 100, maxMs: 400 });
+    b.record(0.1, 0, 0); b.record(0.1, 0, 0); b.record(0.1, 0.25, 0); b.record(0.1, 0, 0); // waited 0.25 < own 0.4
+    assert.equal(b.count, 0);
+    assert.ok(b.allows(0));
+    windowOf(b, 0.1, 0.1, 1000); // waited = own: no gain from splitting
+    assert.equal(b.count, 1);
+    assert.ok(!b.allows(1099.9));
+    assert.ok(b.allows(1100));
+  });
+
+  test('losing again right after a back-off doubles it up to the maximum; a window that pays resets it', () => {
+    const b = new SplitBackOff({ window: 4, firstMs: 100, maxMs: 400 });
+    const lengths: number[] = [];
+    let now = 0;
+    for (let i = 0; i < 4; i++) {
+      windowOf(b, 0.1, 0.3, now);
+      lengths.push(b.lastBackOffMs);
+      now += b.lastBackOffMs;
+      assert.ok(b.allows(now));
+    }
+    assert.deepEqual(lengths, [100, 200, 400, 400]);
+    windowOf(b, 0.1, 0, now); // paid
+    windowOf(b, 0.1, 0.3, now + 10);
+    assert.equal(b.lastBackOffMs, 100);
+    assert.equal(b.count, 5);
+  });
+
+  test('a pool whose helpers keep the caller waiting works alone, with the same results', () => {
+    // real waits depend on the machine's load, so the pool's policy is fed a losing window directly
+    const p = new MatmulPool({ threads: 2, minWork: 1, backOff: { window: 8, firstMs: 60_000 } });
+    pools.push(p);
+    const M = 1, N = 480, K = 64;
+    const a = fill(new Float32Array(M * K), 5), b = fill(sharedFloat32(N * K), 6);
+    const want = new Float32Array(M * N), got = new Float32Array(M * N);
+    matmulTransB(a, M, K, b, N, want);
+    for (let i = 0; i < 8; i++) (p as unknown as { backOff: SplitBackOff }).backOff.record(0.01, 1, performance.now());
+    assert.equal(p.backOffs, 1);
+    const splits = p.splitCount;
+    for (let i = 0; i < 20; i++) {
+      got.fill(0);
+      p.matmul(a, M, K, b, N, got);
+      assert.ok(sameBits(got, want));
+    }
+    assert.equal(p.splitCount, splits, 'a backed-off pool must not split');
   });
 });

@@ -13,6 +13,7 @@ import * as path from 'node:path';
 import { MessageChannel, Worker } from 'node:worker_threads';
 import { matmulTransB, matmulTransBColumns } from '../matmul';
 import * as protocol from './poolProtocol';
+import { SplitBackOff, SplitBackOffOptions } from './splitBackOff';
 
 // module-local copies: imported bindings can compile to getter calls, too slow for the waiting loop
 const { BLOCK, DONE, FAILED, IDLE, NO_BIAS, POSTED, QUIT, WORKING, stateIndex } = protocol;
@@ -31,13 +32,18 @@ export interface MatmulPoolOptions {
   /** Threads in all, the calling one included (2 on a two-core machine); 1 means no helpers. */
   threads: number;
   minWork?: number;
-  /** How long an idle helper polls before it sleeps, ms (default 2). */
+  /**
+   * How long an idle helper polls before it sleeps, ms (default 0.2: bridges the gaps between the products of a
+   * decoding step; polling longer was no faster on a quiet machine and slower on a busy one).
+   */
   spinMs?: number;
   /**
    * Whether the calling thread claims chunks too (default true). False leaves every chunk to the helpers and
    * waits for them: only for tests, which need the helpers' path taken every time.
    */
   callerClaims?: boolean;
+  /** Tuning of the back-off on a busy machine; false never backs off (tests that count splits). */
+  backOff?: SplitBackOffOptions | false;
 }
 
 /** The product signature the model calls: matmulTransB's. */
@@ -95,6 +101,8 @@ export class MatmulPool {
   private mine = new Uint8Array(1);
   private broken = false;
   private closed = false;
+  /** Stops splitting for a while when the helpers keep the caller waiting (a busy machine): see splitBackOff. */
+  private readonly backOff: SplitBackOff;
   private readonly callerClaims: boolean;
   /** Products split so far, and chunks of them that helpers computed (for tests and the benchmark). */
   splitCount = 0;
@@ -104,10 +112,11 @@ export class MatmulPool {
     const helpers = Math.max(0, Math.floor(opts.threads) - 1);
     this.minWork = opts.minWork ?? DEFAULT_MIN_WORK;
     this.callerClaims = opts.callerClaims ?? true;
+    this.backOff = new SplitBackOff(opts.backOff === false ? { window: Infinity } : opts.backOff);
     this.ctl = new Int32Array(new SharedArrayBuffer((helpers + 1) * BLOCK * 4));
     for (let h = 0; h < helpers; h++) {
       const { port1, port2 } = new MessageChannel();
-      const data: protocol.HelperData = { control: this.ctl.buffer as SharedArrayBuffer, index: h, port: port2, spinMs: opts.spinMs ?? 2 };
+      const data: protocol.HelperData = { control: this.ctl.buffer as SharedArrayBuffer, index: h, port: port2, spinMs: opts.spinMs ?? 0.2 };
       const worker = startHelper(data, [port2]);
       worker.unref(); // never keeps the process alive
       worker.on('error', () => { this.broken = true; });
@@ -121,6 +130,11 @@ export class MatmulPool {
   readonly matmul: MatmulFn = (a, rows, inner, b, cols, out, bias, aOffset = 0, outOffset = 0) => {
     if (this.helpers.length === 0 || this.broken || this.closed || rows * cols * inner < this.minWork || cols < 2 * ALIGN
       || !isShared(b) || (bias && !isShared(bias)) || aOffset + rows * inner > a.length || outOffset + rows * cols > out.length) {
+      matmulTransB(a, rows, inner, b, cols, out, bias, aOffset, outOffset);
+      return;
+    }
+    const t0 = performance.now();
+    if (!this.backOff.allows(t0)) {
       matmulTransB(a, rows, inner, b, cols, out, bias, aOffset, outOffset);
       return;
     }
@@ -141,9 +155,14 @@ export class MatmulPool {
       matmulTransBColumns(a, rows, inner, b, cols, out, bias, aOffset, outOffset, k * chunk, Math.min(cols, (k + 1) * chunk));
       mine[k] = 1;
     }
+    const t1 = performance.now();
     for (let h = 0; h < this.helpers.length; h++) {
       if (!this.callerClaims) this.waitWhile(h, POSTED);
       if (this.finish(h) !== DONE) this.broken = true; // from now on this thread works alone
+    }
+    if (this.callerClaims) {
+      const t2 = performance.now();
+      this.backOff.record(t1 - t0, t2 - t1, t2);
     }
     for (let k = 0; k < chunks; k++) {
       if (mine[k]) continue;
@@ -158,6 +177,11 @@ export class MatmulPool {
     }
     this.splitCount++;
   };
+
+  /** Times the pool stopped splitting because its helpers kept the caller waiting (see splitBackOff). */
+  get backOffs(): number {
+    return this.backOff.count;
+  }
 
   /** False once a helper died or the pool was closed: products then run on the calling thread only. */
   get usable(): boolean {
