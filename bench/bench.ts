@@ -23,6 +23,7 @@ import { matmulNaive, matmulTransB, matmulTransB4x4 } from '../src/model/matmul'
 import { measureOpusShapedExplain } from './byoModel';
 import { OrtGreedy, OursGreedy, ONNX_DIR, loadOrt } from './onnxPeer';
 import { measurePeak } from './peak';
+import { PROJECT_DIR } from './paths';
 import { MatmulPool, sharedFloat32 } from '../src/model/parallel/matmulPool';
 
 const TARGETS = { explain20Ms: 40, opus20Ms: 600, kernelGflops: 8, onnxRatio: 1.0 };
@@ -78,7 +79,7 @@ const verdict = (value: number, target: number, lowerIsBetter: boolean): string 
   const lm = loadModelFolder(findBundledModel());
   json.loadMs = performance.now() - tLoad;
   rows.push({ what: 'load bundled model', value: `${(json.loadMs as number).toFixed(0)} ms`, note: '30 MB float32 safetensors + tokenizer' });
-  const sources = fs.readFileSync(path.resolve(__dirname, '..', 'test', 'fixtures', 'conformance', 'test.hyp.beam1.tsv'), 'utf8')
+  const sources = fs.readFileSync(path.join(PROJECT_DIR, 'test', 'fixtures', 'conformance', 'test.hyp.beam1.tsv'), 'utf8')
     .split('\n').filter(Boolean).map((l) => l.split('\t')[0]);
   const longText = sources.slice(0, 12).join(' ');
   const same = (e: object) => JSON.stringify({ ...e, timingsMs: undefined });
@@ -185,11 +186,11 @@ const verdict = (value: number, target: number, lowerIsBetter: boolean): string 
   const { ort, why: ortWhy } = loadOrt();
   let onnxWhy = ortWhy;
   if (ort && !fs.existsSync(path.join(ONNX_DIR, 'meta.json'))) {
-    const r = spawnSync(process.execPath, [path.resolve(__dirname, '..', 'scripts', 'onnx', 'setup.mjs')], { encoding: 'utf8' });
+    const r = spawnSync(process.execPath, [path.join(PROJECT_DIR, 'scripts', 'onnx', 'setup.mjs')], { encoding: 'utf8' });
     if (r.status !== 0) onnxWhy = `no ONNX export (npm run bench:setup failed: ${(r.stderr || r.stdout).trim().split('\n').pop()})`;
   }
   if (ort && !onnxWhy) {
-    const golden = JSON.parse(fs.readFileSync(path.resolve(__dirname, '..', 'test', 'fixtures', 'checkpoint', 'golden.json'), 'utf8')) as { sentences: Array<{ text: string; input_ids: number[]; greedy_ids: number[] }> };
+    const golden = JSON.parse(fs.readFileSync(path.join(PROJECT_DIR, 'test', 'fixtures', 'checkpoint', 'golden.json'), 'utf8')) as { sentences: Array<{ text: string; input_ids: number[]; greedy_ids: number[] }> };
     const sents = golden.sentences;
     const ours = new OursGreedy(lm.model, lm.generation);
     for (const threads of [1, THREADS]) {

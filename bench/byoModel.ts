@@ -235,7 +235,8 @@ export async function measureOpusShapedExplain(text: string, { sourceTokens = 20
   }
 }
 
-if (require.main === module) {
+// run directly (under tsx); not when bundled into the bench, where this is part of bench.js
+if (require.main === module && /byoModel\.[cm]?[jt]s$/.test(__filename)) {
   const arg = process.argv[2] ?? 'both';
   const formats: Array<'safetensors' | 'bin'> = arg === 'both' ? ['safetensors', 'bin'] : [arg as 'safetensors' | 'bin'];
   void (async () => {

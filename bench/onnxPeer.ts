@@ -12,8 +12,9 @@ import { createRequire } from 'node:module';
 import type { GenerationSettings } from '../src/model/config';
 import type { MarianModel } from '../src/model/marian';
 import { applyLogitsProcessors } from '../src/model/logitsProcessors';
+import { BENCH_DIR } from './paths';
 
-export const ONNX_DIR = path.resolve(__dirname, '.cache', 'onnx');
+export const ONNX_DIR = path.join(BENCH_DIR, '.cache', 'onnx');
 
 // onnxruntime-node is installed by `npm run bench:setup` under bench/.cache/ort (not a project dependency: its
 // install script downloads); its API types are those of onnxruntime-common.
@@ -124,7 +125,7 @@ export class OrtGreedy {
 /** onnxruntime-node, or why it cannot be used. */
 export function loadOrt(): { ort?: Ort; why?: string } {
   try {
-    const fromCache = createRequire(path.join(__dirname, '.cache', 'ort', 'package.json'));
+    const fromCache = createRequire(path.join(BENCH_DIR, '.cache', 'ort', 'package.json'));
     return { ort: fromCache('onnxruntime-node') as Ort };
   } catch (e) {
     return { why: `onnxruntime-node not loadable (${(e as Error).message.split('\n')[0]})` };

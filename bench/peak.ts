@@ -2,6 +2,7 @@
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { BENCH_DIR } from './paths';
 
 export interface Peak {
   /** AVX2 FMA single precision, one core (null when the compiler targets no AVX+FMA). */
@@ -12,8 +13,8 @@ export interface Peak {
 }
 
 export function measurePeak(): { peak?: Peak; why?: string } {
-  const src = path.join(__dirname, 'peak_fma.c');
-  const bin = path.join(__dirname, '.cache', 'peak_fma');
+  const src = path.join(BENCH_DIR, 'peak_fma.c');
+  const bin = path.join(BENCH_DIR, '.cache', 'peak_fma');
   fs.mkdirSync(path.dirname(bin), { recursive: true });
   if (!fs.existsSync(bin) || fs.statSync(bin).mtimeMs < fs.statSync(src).mtimeMs) {
     const cc = process.env.CC ?? 'gcc';
