@@ -134,9 +134,9 @@ port.on('message', (raw: WorkerRequest) => {
     response = { type: 'failed', id: raw?.id ?? -1, error: toErrorInfo(err) };
   }
   if (response.type === 'explained') {
-    // The attention matrices travel as transferred typed arrays (see PackedNumbers), never as cloned number[].
-    const { explanation, numbers, transfer } = packExplanation(response.explanation);
-    port.postMessage({ ...response, explanation, numbers }, transfer);
+    // The attention matrices travel as shared typed arrays (see PackedNumbers), never as cloned number[].
+    const { explanation, numbers } = packExplanation(response.explanation);
+    port.postMessage({ ...response, explanation, numbers });
   } else {
     port.postMessage(response);
   }

@@ -80,10 +80,13 @@ export type WorkerResponse =
 
 /**
  * The large numeric arrays of an Explanation (every attention matrix, the positional values), moved out of it so
- * they cross the thread boundary as transferred Float64Arrays. Structured-cloning them as number[] makes the
+ * they cross the thread boundary as Float64Arrays in shared memory. Structured-cloning them as number[] makes the
  * receiving thread (the extension host) deserialize millions of numbers in one go: 100 ms and more for a 256-token
- * sentence, seconds for a large model. A transfer costs nothing, and `unpackExplanation` rebuilds the arrays in
- * slices between event-loop turns. Float64 keeps every value exactly.
+ * sentence, seconds for a large model. Shared memory crosses without a copy, and `unpackExplanation` rebuilds the
+ * arrays in slices between event-loop turns. Float64 keeps every value exactly.
+ *
+ * Not transferred ArrayBuffers: once a thread has detached any ArrayBuffer, V8's optimised code there checks every
+ * typed-array access for detachment, which made the worker's matmul kernels ~25 % slower for the rest of its life.
  */
 export interface PackedNumbers {
   encoder: Float64Array[];
@@ -92,12 +95,11 @@ export interface PackedNumbers {
   positional: Float64Array;
 }
 
-/** Worker side: the explanation without its big arrays, the arrays, and the buffers to transfer. */
-export function packExplanation(e: Explanation): { explanation: Explanation; numbers: PackedNumbers; transfer: ArrayBuffer[] } {
-  const transfer: ArrayBuffer[] = [];
+/** Worker side: the explanation without its big arrays, and the arrays. */
+export function packExplanation(e: Explanation): { explanation: Explanation; numbers: PackedNumbers } {
   const pack = (values: number[]): Float64Array => {
-    const f = new Float64Array(values);
-    transfer.push(f.buffer);
+    const f = new Float64Array(new SharedArrayBuffer(values.length * Float64Array.BYTES_PER_ELEMENT));
+    f.set(values);
     return f;
   };
   const { encoder, decoder, cross } = e.attentions;
@@ -112,7 +114,7 @@ export function packExplanation(e: Explanation): { explanation: Explanation; num
     attentions: { encoder: { ...encoder, layers: [] }, decoder: { ...decoder, layers: [] }, cross: { ...cross, layers: [] } },
     positional: { ...e.positional, values: [] },
   };
-  return { explanation, numbers, transfer };
+  return { explanation, numbers };
 }
 
 /** Elements converted per event-loop turn while unpacking (well under a millisecond of work). */

@@ -2,7 +2,10 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { parseWebviewMessage } from '../../src/shared/protocol';
-import { isWorkerResponse } from '../../src/worker/workerProtocol';
+import { MessageChannel } from 'node:worker_threads';
+import { isWorkerResponse, packExplanation, unpackExplanation, type PackedNumbers } from '../../src/worker/workerProtocol';
+import { explain, loadModelFolder } from '../../src/model';
+import { BUNDLED_MODEL } from '../helpers/golden';
 
 const viewState = { kind: 'cross', layer: 1, head: 2, aggregation: 'mean', colorScheme: 'theme', selectedStep: -1, peDimensions: [0, 1] };
 
@@ -66,5 +69,22 @@ describe('isWorkerResponse', () => {
     assert.ok(!isWorkerResponse({ type: 'explained', id: 1, info: {} }));
     assert.ok(!isWorkerResponse({ type: 'failed', id: 1, error: 'boom' }));
     assert.ok(!isWorkerResponse({ type: 'other', id: 1 }));
+  });
+});
+
+describe('explanations cross from the worker in shared memory', () => {
+  test('packed arrays are shared (posting detaches nothing) and unpack to the same numbers', async () => {
+    const lm = loadModelFolder(BUNDLED_MODEL, { name: 'bundled' });
+    const e = explain(lm, 'The lion kills the tiger.');
+    const { explanation, numbers } = packExplanation(e);
+    const all = [...numbers.encoder, ...numbers.decoder, ...numbers.cross, numbers.positional];
+    assert.ok(all.every((f) => f.buffer instanceof SharedArrayBuffer), 'a transferred ArrayBuffer would slow the worker');
+    const { port1, port2 } = new MessageChannel();
+    const received = new Promise<PackedNumbers>((resolve) => port2.once('message', resolve));
+    port1.postMessage(numbers);
+    const back = await received;
+    port1.close();
+    assert.ok(all.every((f) => f.length > 0), 'nothing detached on the sending side');
+    assert.deepEqual(await unpackExplanation(explanation, back), e);
   });
 });
