@@ -10,21 +10,21 @@
  *  - our engine ÷ onnxruntime on the same checkpoint exported to ONNX (npm run bench:setup), greedy decoding with
  *    and without a key/value cache, outputs checked equal.
  * Prints one table and ends with one machine-readable JSON line. Rows are one thread unless they say "2 threads":
- * those split the matrix products over both cores (src/model/parallel, outputs checked identical to one thread),
+ * those split the matrix products over both cores (src/model/kernels/parallel, outputs checked identical to one thread),
  * next to onnxruntime with intraOpNumThreads 2.
  */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { findBundledModel } from '../src/model/bundledModel';
+import { findBundledModel } from '../src/model/loading/bundledModel';
 import { explain, loadModelFolder } from '../src/model';
-import { matmulNaive, matmulTransB, matmulTransB4x4 } from '../src/model/matmul';
+import { matmulNaive, matmulTransB, matmulTransB4x4 } from '../src/model/kernels/matmul';
 import { measureOpusShapedExplain } from './byoModel';
 import { OrtGreedy, OursGreedy, ONNX_DIR, loadOrt } from './onnxPeer';
 import { measurePeak } from './peak';
 import { PROJECT_DIR } from './paths';
-import { MatmulPool, sharedFloat32 } from '../src/model/parallel/matmulPool';
+import { MatmulPool, sharedFloat32 } from '../src/model/kernels/parallel/matmulPool';
 
 const TARGETS = { explain20Ms: 40, opus20Ms: 600, kernelGflops: 8, onnxRatio: 1.0 };
 const THREADS = 2;

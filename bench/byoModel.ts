@@ -12,11 +12,11 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as v8 from 'node:v8';
 import * as vm from 'node:vm';
-import { findBundledModel } from '../src/model/bundledModel';
-import { explain } from '../src/model/explain';
-import { loadModelFolder } from '../src/model/loadModel';
-import { MatmulPool } from '../src/model/parallel/matmulPool';
-import { loadMarianNetwork } from '../src/model/loadNetwork';
+import { findBundledModel } from '../src/model/loading/bundledModel';
+import { explain } from '../src/model/explain/explain';
+import { loadModelFolder } from '../src/model/loading/loadModel';
+import { MatmulPool } from '../src/model/kernels/parallel/matmulPool';
+import { loadMarianNetwork } from '../src/model/loading/loadNetwork';
 import { buildZip, pickle, writeSafetensors } from '../test/helpers/modelFiles';
 
 const D = 512, LAYERS = 6, HEADS = 8, FFN = 2048, VOCAB = 58101;

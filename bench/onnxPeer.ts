@@ -9,9 +9,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { createRequire } from 'node:module';
-import type { GenerationSettings } from '../src/model/config';
+import type { GenerationSettings } from '../src/model/loading/config';
 import type { MarianModel } from '../src/model/marian';
-import { applyLogitsProcessors } from '../src/model/logitsProcessors';
+import { applyLogitsProcessors } from '../src/model/generation/logitsProcessors';
 import { BENCH_DIR } from './paths';
 
 export const ONNX_DIR = path.join(BENCH_DIR, '.cache', 'onnx');

@@ -19,7 +19,7 @@ const out = join(root, 'bench', '.cache', 'dist');
 const common = { bundle: true, platform: 'node', format: 'cjs', target: 'node20', sourcemap: true, keepNames: true, logLevel: 'warning', absWorkingDir: root };
 await Promise.all([
   esbuild.build({ ...common, entryPoints: ['bench/bench.ts'], outfile: join(out, 'bench.js'), external: ['onnxruntime-node'] }),
-  esbuild.build({ ...common, entryPoints: ['src/model/parallel/matmulHelper.ts'], outfile: join(out, 'matmulHelper.js') }),
+  esbuild.build({ ...common, entryPoints: ['src/model/kernels/parallel/matmulHelper.ts'], outfile: join(out, 'matmulHelper.js') }),
 ]);
 const r = spawnSync(process.execPath, ['--enable-source-maps', join(out, 'bench.js'), ...process.argv.slice(2)], { stdio: 'inherit' });
 process.exit(r.status ?? 1);

@@ -3,7 +3,7 @@
  * Bundles everything with esbuild:
  *   src/extension.ts              -> dist/extension.js            (node, cjs, vscode external)
  *   src/worker/inferenceWorker.ts -> dist/worker.js               (node, cjs)
- *   src/model/parallel/matmulHelper.ts -> dist/matmulHelper.js   (node, cjs; the worker's and CLI's matmul threads)
+ *   src/model/kernels/parallel/matmulHelper.ts -> dist/matmulHelper.js   (node, cjs; the worker's and CLI's matmul threads)
  *   src/cli/main.ts               -> dist/cli.js                  (node, cjs, #! banner)
  *   webview/panel/main.ts         -> dist/webview/panel.js        (browser, iife)
  *   webview/sidebar/main.ts       -> dist/webview/sidebar.js      (browser, iife)
@@ -53,7 +53,7 @@ const nodeCommon = {
 const targets = [
   { name: 'extension', entry: 'src/extension.ts', options: { ...nodeCommon, outfile: 'dist/extension.js', external: ['vscode'] } },
   { name: 'worker', entry: 'src/worker/inferenceWorker.ts', options: { ...nodeCommon, outfile: 'dist/worker.js' } },
-  { name: 'matmul-helper', entry: 'src/model/parallel/matmulHelper.ts', options: { ...nodeCommon, outfile: 'dist/matmulHelper.js' } },
+  { name: 'matmul-helper', entry: 'src/model/kernels/parallel/matmulHelper.ts', options: { ...nodeCommon, outfile: 'dist/matmulHelper.js' } },
   {
     name: 'cli',
     entry: 'src/cli/main.ts',

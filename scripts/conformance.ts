@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { Command } from 'commander';
-import { findBundledModel } from '../src/model/bundledModel';
+import { findBundledModel } from '../src/model/loading/bundledModel';
 import { loadModelFolder, translate } from '../src/model';
 
 const FIXTURES = path.resolve(__dirname, '..', 'test', 'fixtures', 'conformance');

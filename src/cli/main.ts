@@ -1,9 +1,9 @@
 /** `attention-lens`: the model core from the command line (scripts, benchmarks, conformance). */
 import { Command, InvalidArgumentError } from 'commander';
 import * as readline from 'node:readline';
-import { findBundledModel } from '../model/bundledModel';
+import { findBundledModel } from '../model/loading/bundledModel';
 import { ModelFileError, explain, loadModelFolder, translate, type LoadedModel } from '../model';
-import { MatmulPool, resolveThreads } from '../model/parallel/matmulPool';
+import { MatmulPool, resolveThreads } from '../model/kernels/parallel/matmulPool';
 
 function positiveInt(max: number) {
   return (value: string): number => {

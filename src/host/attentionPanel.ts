@@ -6,7 +6,7 @@
  */
 import * as os from 'node:os';
 import * as vscode from 'vscode';
-import type { Explanation } from '../model/explanation';
+import type { Explanation } from '../shared/explanation';
 import { parseWebviewMessage, type FromWebviewMessage, type PanelViewState, type ToWebviewMessage } from '../shared/protocol';
 import { PANEL_TITLE_PREFIX, VIEWS } from './commands';
 import { decodeExport, exportFileName } from './exportData';

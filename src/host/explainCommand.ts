@@ -3,7 +3,7 @@
  * (hover link, side view). Runs the model on the chosen text and shows the result in the panel.
  */
 import * as vscode from 'vscode';
-import type { Explanation } from '../model/explanation';
+import type { Explanation } from '../shared/explanation';
 import { AttentionPanel, panelTitle, type PanelDeps } from './attentionPanel';
 import type { ExplanationStore } from './explanationStore';
 import { describeModelError } from './modelClient';

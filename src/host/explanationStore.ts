@@ -2,7 +2,7 @@
  * Remembers the most recently explained document ranges so hovers inside them reuse the exact
  * explanation the user is looking at. Pure: URIs are strings, offsets are document offsets.
  */
-import type { Explanation } from '../model/explanation';
+import type { Explanation } from '../shared/explanation';
 import type { TextSpan } from './selection';
 
 export interface ExplainedRange {

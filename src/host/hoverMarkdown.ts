@@ -3,7 +3,7 @@
  * model or document text is untrusted and goes through `escapeMarkdown`; the only link is the one
  * command link built here, whose arguments are URI-encoded JSON.
  */
-import type { AttentionKind, Explanation } from '../model/explanation';
+import type { AttentionKind, Explanation } from '../shared/explanation';
 import type { HoverAggregation } from './settings';
 
 export const HOVER_HEADING = 'Attention Lens';

@@ -4,7 +4,7 @@
  * cancelled with the hover).
  */
 import * as vscode from 'vscode';
-import type { Explanation } from '../model/explanation';
+import type { Explanation } from '../shared/explanation';
 import { isCancelled } from '../worker/workerProtocol';
 import { COMMANDS } from './commands';
 import type { ExplanationStore } from './explanationStore';

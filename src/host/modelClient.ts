@@ -27,7 +27,7 @@ import {
   type WorkerRequest,
   type WorkerRequestBody,
 } from '../worker/workerProtocol';
-import type { Explanation } from '../model/explanation';
+import type { Explanation } from '../shared/explanation';
 
 /** The subset of `worker_threads.Worker` the client uses (so tests can pass a fake). */
 export interface WorkerLike {

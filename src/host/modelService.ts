@@ -5,7 +5,7 @@
 import * as os from 'node:os';
 import { Worker } from 'node:worker_threads';
 import * as vscode from 'vscode';
-import type { Explanation } from '../model/explanation';
+import type { Explanation } from '../shared/explanation';
 import { ModelRequestError, type LoadedInfo } from '../worker/workerProtocol';
 import { ModelClient, describeModelError, notificationText, type CancellationLike } from './modelClient';
 import { SECTION, readSettings, resolveModelDir, type LensSettings, type ResolvedModel } from './settings';

@@ -3,7 +3,7 @@
  * decoding steps with their probabilities. Its "open" action opens the main panel on that step.
  */
 import * as vscode from 'vscode';
-import type { Explanation } from '../model/explanation';
+import type { Explanation } from '../shared/explanation';
 import { parseWebviewMessage, type FromWebviewMessage, type ToWebviewMessage } from '../shared/protocol';
 import { isCancelled } from '../worker/workerProtocol';
 import type { ExplainController } from './explainCommand';

@@ -1,6 +1,6 @@
 /** Public surface of the model core. Pure Node: nothing here imports `vscode`. */
-export type { Explanation, AttentionKind, DecodingStep, ModelSummary } from './explanation';
-export { ModelFileError } from './errors';
+export type { Explanation, AttentionKind, DecodingStep, ModelSummary } from '../shared/explanation';
+export { ModelFileError } from './loading/errors';
 export { CancelledError } from './cancel';
-export { loadModelFolder, type LoadedModel } from './loadModel';
-export { explain, translate, type ExplainOptions, type TranslateOptions } from './explain';
+export { loadModelFolder, type LoadedModel } from './loading/loadModel';
+export { explain, translate, type ExplainOptions, type TranslateOptions } from './explain/explain';

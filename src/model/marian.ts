@@ -1,12 +1,12 @@
 /** The Marian encoder–decoder forward pass (post-LayerNorm, as Hugging Face's MarianMTModel computes it). */
-import { multiHeadAttention } from './attention';
+import { multiHeadAttention } from './network/attention';
 import { throwIfStopped, type ShouldStop } from './cancel';
-import type { MarianConfig } from './config';
-import { matmulTransB } from './matmul';
-import type { MatmulFn, MatmulPool } from './parallel/matmulPool';
-import { activateInPlace, addInPlace, layerNormInPlace } from './ops';
-import { sinusoidalPositions } from './positions';
-import type { AttentionWeights, EncoderLayerWeights, LayerNormWeights, Linear, MarianWeights } from './weights';
+import type { MarianConfig } from './loading/config';
+import { matmulTransB } from './kernels/matmul';
+import type { MatmulFn, MatmulPool } from './kernels/parallel/matmulPool';
+import { activateInPlace, addInPlace, layerNormInPlace } from './network/ops';
+import { sinusoidalPositions } from './network/positions';
+import type { AttentionWeights, EncoderLayerWeights, LayerNormWeights, Linear, MarianWeights } from './loading/weights';
 
 export interface EncoderOutput {
   length: number;

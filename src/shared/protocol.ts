@@ -2,7 +2,7 @@
  * The one typed message protocol between the extension host and its webviews (panel and side view).
  * Both bundles import this file; the host validates every incoming message with `parseWebviewMessage`.
  */
-import type { Explanation } from '../model/explanation';
+import type { Explanation } from './explanation';
 
 export type AttentionKindName = 'encoder' | 'decoder' | 'cross';
 export type Aggregation = 'mean' | 'max' | 'rollout' | 'head';

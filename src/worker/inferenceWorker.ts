@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
 import { loadModelFolder, explain, translate, ModelFileError, CancelledError, type LoadedModel } from '../model';
-import { MatmulPool, resolveThreads } from '../model/parallel/matmulPool';
+import { MatmulPool, resolveThreads } from '../model/kernels/parallel/matmulPool';
 import {
   CANCEL_SLOT,
   packExplanation,

@@ -8,7 +8,7 @@
  * as a message: the host writes the request id into a shared Int32 slot (`CANCEL_SLOT`) and the
  * worker polls it through the engine's `shouldStop` hook.
  */
-import type { Explanation, ModelSummary } from '../model/explanation';
+import type { Explanation, ModelSummary } from '../shared/explanation';
 
 /** Passed as `workerData` when the worker is spawned. */
 export interface WorkerInit {

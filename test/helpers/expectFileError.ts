@@ -1,6 +1,6 @@
 /** Asserts that `fn` throws a ModelFileError whose message names `file` and matches `problem`. */
 import assert from 'node:assert/strict';
-import { ModelFileError } from '../../src/model/errors';
+import { ModelFileError } from '../../src/model/loading/errors';
 
 export function expectFileError(fn: () => unknown, file: string, problem: RegExp): void {
   assert.throws(fn, (e: unknown) => {

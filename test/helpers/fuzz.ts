@@ -8,7 +8,7 @@
  */
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { ModelFileError } from '../../src/model/errors';
+import { ModelFileError } from '../../src/model/loading/errors';
 
 export const FUZZ_SEED = process.env.FUZZ_SEED !== undefined ? Number(process.env.FUZZ_SEED) : 20251123;
 

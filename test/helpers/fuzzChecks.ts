@@ -1,6 +1,6 @@
 /** What makes an Explanation valid, whatever text produced it: consistent sizes, offsets inside the text, stochastic rows. */
 import assert from 'node:assert/strict';
-import type { AttentionKind, Explanation } from '../../src/model/explanation';
+import type { AttentionKind, Explanation } from '../../src/shared/explanation';
 
 const TOL = 1e-4;
 

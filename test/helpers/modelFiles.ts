@@ -3,8 +3,8 @@
  * safetensors, stored ZIP archives laid out like PyTorch's, and hand-assembled pickle bytes.
  */
 import * as fs from 'node:fs';
-import { crc32 } from '../../src/model/pytorch/zip';
-import type { DType } from '../../src/model/safetensors';
+import { crc32 } from '../../src/model/loading/pytorch/zip';
+import type { DType } from '../../src/model/loading/safetensors';
 
 export interface TensorSpec {
   name: string;

@@ -2,7 +2,7 @@
  * The panel webview: owns the explanation and view state, routes host messages, persists state,
  * and asks each section to render or update.
  */
-import type { Explanation } from '../../src/model/explanation';
+import type { Explanation } from '../../src/shared/explanation';
 import type { FromWebviewMessage, PanelViewState, ToWebviewMessage } from '../../src/shared/protocol';
 import { setHidden } from '../shared/dom';
 import { PaletteCache, readTheme, type ThemeColors } from '../shared/theme';

@@ -1,7 +1,7 @@
 /**
  * What every panel section may use: the document, the current data and view, and ways to change them.
  */
-import type { Explanation } from '../../src/model/explanation';
+import type { Explanation } from '../../src/shared/explanation';
 import type { FromWebviewMessage, PanelViewState } from '../../src/shared/protocol';
 import type { ColorFn } from '../shared/colorScale';
 import type { ThemeColors } from '../shared/theme';

@@ -2,7 +2,7 @@
  * The large heatmap: controls (kind, layer, head, aggregation, colour scheme), a labelled canvas,
  * a colour legend and an exact-value readout driven by hover or keyboard.
  */
-import type { Explanation } from '../../src/model/explanation';
+import type { Explanation } from '../../src/shared/explanation';
 import type { Aggregation, AttentionKindName, PanelViewState } from '../../src/shared/protocol';
 import { attentionRange, type Matrix } from '../shared/aggregate';
 import type { ColorFn } from '../shared/colorScale';

@@ -1,7 +1,7 @@
 /**
  * The overview grid: for each attention kind, layers × heads thumbnails plus per-layer mean and max.
  */
-import type { Explanation } from '../../src/model/explanation';
+import type { Explanation } from '../../src/shared/explanation';
 import type { AttentionKindName, PanelViewState } from '../../src/shared/protocol';
 import { attentionRange, headMatrix, maxOverHeads, meanOverHeads, type Matrix } from '../shared/aggregate';
 import { clear, el, makeActivatable } from '../shared/dom';

@@ -6,7 +6,7 @@ import { axisBottom, axisLeft } from 'd3-axis';
 import { scaleLinear } from 'd3-scale';
 import { select } from 'd3-selection';
 import { line } from 'd3-shape';
-import type { Explanation } from '../../src/model/explanation';
+import type { Explanation } from '../../src/shared/explanation';
 import type { PanelViewState } from '../../src/shared/protocol';
 import { valueRange } from '../shared/aggregate';
 import { CATEGORICAL } from '../shared/colorScale';

@@ -1,7 +1,7 @@
 /**
  * Which matrix the large view shows for a view state, with its labels and names.
  */
-import type { AttentionKind, Explanation } from '../../src/model/explanation';
+import type { AttentionKind, Explanation } from '../../src/shared/explanation';
 import type { AttentionKindName, PanelViewState } from '../../src/shared/protocol';
 import { headMatrix, maxOverHeads, meanOverHeads, matrixRow, rollout, type Matrix } from '../shared/aggregate';
 

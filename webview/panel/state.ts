@@ -1,7 +1,7 @@
 /**
  * The panel's view state: defaults, validation against an explanation, and the persisted shape.
  */
-import type { Explanation } from '../../src/model/explanation';
+import type { Explanation } from '../../src/shared/explanation';
 import type { Aggregation, AttentionKindName, PanelViewState } from '../../src/shared/protocol';
 
 export const KINDS: readonly AttentionKindName[] = ['encoder', 'decoder', 'cross'];

@@ -1,7 +1,7 @@
 /**
  * Token probabilities: one entry per decoding step with its top-k candidates and probability bars.
  */
-import type { DecodingStep, Explanation } from '../../src/model/explanation';
+import type { DecodingStep, Explanation } from '../../src/shared/explanation';
 import type { PanelViewState } from '../../src/shared/protocol';
 import { appendPiece, clear, el, formatPercent, makeActivatable, pieceLabel } from '../shared/dom';
 import type { PanelContext, Section } from './context';

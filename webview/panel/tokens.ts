@@ -2,7 +2,7 @@
  * Source tokens, the translation and the generated tokens. Selecting a generated token selects its decoding
  * step and tints each source token by that step's cross-attention weight.
  */
-import type { Explanation } from '../../src/model/explanation';
+import type { Explanation } from '../../src/shared/explanation';
 import type { PanelViewState } from '../../src/shared/protocol';
 import { rgbToCss } from '../shared/colorScale';
 import { appendPiece, clear, el, formatPercent, isSpecialPiece } from '../shared/dom';

@@ -2,7 +2,7 @@
  * Pure attention-matrix maths on the flattened layout of `AttentionKind.layers[l]`
  * (row-major [heads, queryLen, keyLen]). Matrices are returned as row-major Float64Arrays.
  */
-import type { AttentionKind } from '../../src/model/explanation';
+import type { AttentionKind } from '../../src/shared/explanation';
 
 /** A dense row-major matrix. */
 export interface Matrix {

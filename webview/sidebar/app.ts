@@ -2,7 +2,7 @@
  * The side view: the live translation of the current selection, one clickable token per output piece
  * with its probability. Clicking a token asks the host to open the full panel on that step.
  */
-import type { Explanation } from '../../src/model/explanation';
+import type { Explanation } from '../../src/shared/explanation';
 import type { FromWebviewMessage, ToWebviewMessage } from '../../src/shared/protocol';
 import { button } from '../shared/controls';
 import { appendPiece, clear, el, formatPercent, isSpecialPiece, pieceLabel, setHidden } from '../shared/dom';

@@ -2,7 +2,7 @@
  * Test support (not bundled): a fabricated Explanation with deterministic, row-stochastic attentions and
  * real Marian-layout sinusoids, plus a fake `acquireVsCodeApi` handle that records what the webview does.
  */
-import type { AttentionKind, DecodingStep, Explanation } from '../../src/model/explanation';
+import type { AttentionKind, DecodingStep, Explanation } from '../../src/shared/explanation';
 import type { VsCodeApi } from '../shared/vscodeApi';
 
 export const XSS = '<img src=x onerror=alert(1)>';

@@ -4,7 +4,7 @@
  */
 import { readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { ModelFileError } from '../errors';
+import { ModelFileError } from '../loading/errors';
 import { SentencePieceProcessor } from './sentencepiece';
 
 export interface MarianTokenizerFiles {

@@ -2,7 +2,7 @@
  * A SentencePiece processor (unigram models): normalize → segment → pieces, and pieces → text,
  * following sentencepiece_processor.cc.
  */
-import { ModelFileError } from '../errors';
+import { ModelFileError } from '../loading/errors';
 import { ByteTrie } from './byteTrie';
 import { Alignment, Normalizer } from './normalizer';
 import { PieceType, parseSentencePieceModel, pieceToByte, type SentencePieceModel } from './sentencepieceModel';

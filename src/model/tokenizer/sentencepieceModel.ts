@@ -3,7 +3,7 @@
  * Only the fields that change encoding or decoding are kept; every other field is skipped.
  */
 import * as protobuf from 'protobufjs/minimal';
-import { ModelFileError } from '../errors';
+import { ModelFileError } from '../loading/errors';
 
 /** `ModelProto.SentencePiece.Type`. */
 export const PieceType = { NORMAL: 1, UNKNOWN: 2, CONTROL: 3, USER_DEFINED: 4, UNUSED: 5, BYTE: 6 } as const;

@@ -1,0 +1,90 @@
+/** Messages crossing the host boundary: webview → host validation and worker → host shape checks. */
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { parseWebviewMessage } from '../../../src/shared/protocol';
+import { MessageChannel } from 'node:worker_threads';
+import { isWorkerResponse, packExplanation, unpackExplanation, type PackedNumbers } from '../../../src/worker/workerProtocol';
+import { explain, loadModelFolder } from '../../../src/model';
+import { BUNDLED_MODEL } from '../../helpers/golden';
+
+const viewState = { kind: 'cross', layer: 1, head: 2, aggregation: 'mean', colorScheme: 'theme', selectedStep: -1, peDimensions: [0, 1] };
+
+describe('parseWebviewMessage (what the host accepts from webviews)', () => {
+  test('accepts each well-formed message', () => {
+    assert.deepEqual(parseWebviewMessage({ type: 'ready' }), { type: 'ready' });
+    assert.deepEqual(parseWebviewMessage({ type: 'viewState', state: viewState }), { type: 'viewState', state: viewState });
+    assert.deepEqual(parseWebviewMessage({ type: 'export', format: 'png', fileName: 'attention.png', data: 'data:image/png;base64,AA==' }), {
+      type: 'export',
+      format: 'png',
+      fileName: 'attention.png',
+      data: 'data:image/png;base64,AA==',
+    });
+    assert.deepEqual(parseWebviewMessage({ type: 'revealSource', start: 2, end: 5 }), { type: 'revealSource', start: 2, end: 5 });
+    assert.deepEqual(parseWebviewMessage({ type: 'openPanel', step: 3 }), { type: 'openPanel', step: 3 });
+    assert.deepEqual(parseWebviewMessage({ type: 'openPanel' }), { type: 'openPanel', step: undefined });
+  });
+
+  test('drops unknown extra fields', () => {
+    assert.deepEqual(parseWebviewMessage({ type: 'ready', evil: '<script>' }), { type: 'ready' });
+  });
+
+  const malformed: Array<[string, unknown]> = [
+    ['null', null],
+    ['string', 'ready'],
+    ['array', [{ type: 'ready' }]],
+    ['unknown type', { type: 'runCommand', command: 'workbench.action.quit' }],
+    ['no type', {}],
+    ['viewState without state', { type: 'viewState' }],
+    ['viewState with bad kind', { type: 'viewState', state: { ...viewState, kind: 'evil' } }],
+    ['viewState with negative layer', { type: 'viewState', state: { ...viewState, layer: -1 } }],
+    ['viewState with fractional head', { type: 'viewState', state: { ...viewState, head: 1.5 } }],
+    ['viewState with huge peDimensions', { type: 'viewState', state: { ...viewState, peDimensions: new Array(65).fill(0) } }],
+    ['export with bad format', { type: 'export', format: 'exe', fileName: 'a.exe', data: '' }],
+    ['export with path traversal', { type: 'export', format: 'json', fileName: '../../.bashrc', data: '{}' }],
+    ['export with slash', { type: 'export', format: 'json', fileName: 'a/b.json', data: '{}' }],
+    ['export without data', { type: 'export', format: 'json', fileName: 'a.json' }],
+    ['revealSource reversed', { type: 'revealSource', start: 5, end: 2 }],
+    ['revealSource strings', { type: 'revealSource', start: '1', end: '2' }],
+    ['revealSource negative', { type: 'revealSource', start: -1, end: 2 }],
+    ['openPanel with bad step', { type: 'openPanel', step: 'x' }],
+    ['openPanel with negative step', { type: 'openPanel', step: -2 }],
+  ];
+  for (const [name, raw] of malformed) {
+    test(`rejects ${name}`, () => assert.equal(parseWebviewMessage(raw), undefined));
+  }
+});
+
+describe('isWorkerResponse', () => {
+  test('accepts the four response kinds', () => {
+    const info = { folder: '/m', summary: {}, maxSourceTokens: 8, loadMs: 1 };
+    assert.ok(isWorkerResponse({ type: 'loaded', id: 1, info }));
+    assert.ok(isWorkerResponse({ type: 'explained', id: 1, info, explanation: {} }));
+    assert.ok(isWorkerResponse({ type: 'translated', id: 1, info, text: 'x', ids: [1] }));
+    assert.ok(isWorkerResponse({ type: 'failed', id: 1, error: { kind: 'model', message: 'm' } }));
+  });
+
+  test('rejects malformed ones', () => {
+    assert.ok(!isWorkerResponse(null));
+    assert.ok(!isWorkerResponse({ type: 'loaded', id: 'x', info: {} }));
+    assert.ok(!isWorkerResponse({ type: 'explained', id: 1, info: {} }));
+    assert.ok(!isWorkerResponse({ type: 'failed', id: 1, error: 'boom' }));
+    assert.ok(!isWorkerResponse({ type: 'other', id: 1 }));
+  });
+});
+
+describe('explanations cross from the worker in shared memory', () => {
+  test('packed arrays are shared (posting detaches nothing) and unpack to the same numbers', async () => {
+    const lm = loadModelFolder(BUNDLED_MODEL, { name: 'bundled' });
+    const e = explain(lm, 'The lion kills the tiger.');
+    const { explanation, numbers } = packExplanation(e);
+    const all = [...numbers.encoder, ...numbers.decoder, ...numbers.cross, numbers.positional];
+    assert.ok(all.every((f) => f.buffer instanceof SharedArrayBuffer), 'a transferred ArrayBuffer would slow the worker');
+    const { port1, port2 } = new MessageChannel();
+    const received = new Promise<PackedNumbers>((resolve) => port2.once('message', resolve));
+    port1.postMessage(numbers);
+    const back = await received;
+    port1.close();
+    assert.ok(all.every((f) => f.length > 0), 'nothing detached on the sending side');
+    assert.deepEqual(await unpackExplanation(explanation, back), e);
+  });
+});
