@@ -1,0 +1,26 @@
+/** `attention-lens explain --json`: the full inspection data for one sentence. */
+import { InvalidArgumentError, type Command } from 'commander';
+import { explain } from '../../model';
+import { MODEL_HELP, THREADS_HELP, loadCliModel, positiveInt, readStdin, useThreads } from '../common';
+
+export function registerExplain(program: Command): void {
+  program
+    .command('explain')
+    .description('print the full inspection data (tokens, attentions, positional encodings, step probabilities) for one sentence')
+    .argument('[sentence...]', 'the sentence (default: stdin)')
+    .option('--json', 'write JSON (the only format)', true)
+    .option('--model <dir>', MODEL_HELP)
+    .option('--beams <n>', 'beam size (1 = greedy)', positiveInt(16), 1)
+    .option('--top-k <k>', 'candidates recorded per decoding step', positiveInt(100), 5)
+    .option('--max-tokens <n>', 'source token budget; longer input is truncated', positiveInt(100000))
+    .option('--threads <n>', THREADS_HELP, positiveInt(16))
+    .action(async (words: string[], o: { model?: string; beams: number; topK: number; maxTokens?: number; threads?: number }) => {
+      const text = words.length ? words.join(' ') : (await readStdin()).trim();
+      if (!text) throw new InvalidArgumentError('nothing to explain: give a sentence or pipe one on stdin');
+      const lm = loadCliModel(o.model);
+      const pool = useThreads(lm, o.threads);
+      const e = explain(lm, text, { numBeams: o.beams, topK: o.topK, maxSourceTokens: o.maxTokens });
+      await pool?.close();
+      process.stdout.write(JSON.stringify(e) + '\n');
+    });
+}
