@@ -40,6 +40,8 @@ export interface DecoderState {
 export interface StepAttention {
   self: Float32Array[];
   cross: Float32Array[];
+  /** When given, receives each decoder layer's output row [dModel] (the logit lens reads these). */
+  layerOutputs?: Float32Array[];
 }
 
 interface StepWorkspace {
@@ -248,6 +250,7 @@ export class MarianModel {
       }
       this.projectAddNorm(layer.crossAttn.out, ctx, x, B, tmp, layer.crossAttnNorm);
       this.feedForwardBlock(layer, x, B, ffn, tmp);
+      if (capture?.layerOutputs) capture.layerOutputs.push(x.slice(0, d));
     }
     for (const s of states) s.length = pos + 1;
     if (logits) this.matmul(x, B, d, this.weights.lmHead, cfg.vocabSize, logits, this.weights.finalLogitsBias);
