@@ -158,8 +158,8 @@ export class MarianModel {
     const keys: Float32Array[] = [], values: Float32Array[] = [];
     for (const layer of this.weights.decoder) {
       const k = new Float32Array(n * d), v = new Float32Array(n * d);
-      this.linear(layer.crossAttn.k, enc.hidden, n, k);
-      this.linear(layer.crossAttn.v, enc.hidden, n, v);
+      this.linear(layer.encoderAttn.k, enc.hidden, n, k);
+      this.linear(layer.encoderAttn.v, enc.hidden, n, v);
       keys.push(k);
       values.push(v);
     }
@@ -242,13 +242,13 @@ export class MarianModel {
       }
       this.projectAddNorm(layer.selfAttn.out, ctx, x, B, tmp, layer.selfAttnNorm);
       // encoder–decoder attention
-      this.linear(layer.crossAttn.q, x, B, q);
+      this.linear(layer.encoderAttn.q, x, B, q);
       for (let b = 0; b < B; b++) {
         const probs = capture ? new Float32Array(H * mem.length) : undefined;
         multiHeadAttention(q, 1, mem.keys[l], mem.values[l], mem.length, d, H, ctx, scores, probs, -1, mem.attentionMask, b * d);
         if (capture && probs) capture.cross.push(probs);
       }
-      this.projectAddNorm(layer.crossAttn.out, ctx, x, B, tmp, layer.crossAttnNorm);
+      this.projectAddNorm(layer.encoderAttn.out, ctx, x, B, tmp, layer.encoderAttnNorm);
       this.feedForwardBlock(layer, x, B, ffn, tmp);
       if (capture?.layerOutputs) capture.layerOutputs.push(x.slice(0, d));
     }
@@ -278,9 +278,9 @@ export class MarianModel {
       this.linear(layer.selfAttn.v, x, T, v);
       multiHeadAttention(q, T, k, v, T, d, H, ctx, scores, undefined, 0);
       this.projectAddNorm(layer.selfAttn.out, ctx, x, T, tmp, layer.selfAttnNorm);
-      this.linear(layer.crossAttn.q, x, T, q);
+      this.linear(layer.encoderAttn.q, x, T, q);
       multiHeadAttention(q, T, mem.keys[l], mem.values[l], mem.length, d, H, ctx, scores, undefined, -1, mem.attentionMask);
-      this.projectAddNorm(layer.crossAttn.out, ctx, x, T, tmp, layer.crossAttnNorm);
+      this.projectAddNorm(layer.encoderAttn.out, ctx, x, T, tmp, layer.encoderAttnNorm);
       this.feedForwardBlock(layer, x, T, ffn, tmp);
     }
     this.matmul(x, 1, d, this.weights.lmHead, cfg.vocabSize, logits, this.weights.finalLogitsBias, (T - 1) * d);

@@ -28,8 +28,8 @@ export interface EncoderLayerWeights {
   finalNorm: LayerNormWeights;
 }
 export interface DecoderLayerWeights extends EncoderLayerWeights {
-  crossAttn: AttentionWeights;
-  crossAttnNorm: LayerNormWeights;
+  encoderAttn: AttentionWeights;
+  encoderAttnNorm: LayerNormWeights;
 }
 export interface MarianWeights {
   /** [vocab, dModel] token embeddings shared by encoder and decoder. */
@@ -116,8 +116,8 @@ export function buildMarianWeights(file: string, tensors: Map<string, RawTensor>
     decoder.push({
       selfAttn: attention(`${p}.self_attn`),
       selfAttnNorm: norm(`${p}.self_attn_layer_norm`),
-      crossAttn: attention(`${p}.encoder_attn`),
-      crossAttnNorm: norm(`${p}.encoder_attn_layer_norm`),
+      encoderAttn: attention(`${p}.encoder_attn`),
+      encoderAttnNorm: norm(`${p}.encoder_attn_layer_norm`),
       fc1: linear(`${p}.fc1`, cfg.decoderFfn, d),
       fc2: linear(`${p}.fc2`, d, cfg.decoderFfn),
       finalNorm: norm(`${p}.final_layer_norm`),

@@ -249,8 +249,8 @@ export function decoderLayer(
   const eps = cfg.layerNormEps;
   const selfAttn = selfAttention('decoder', w.selfAttn, cfg.decoderHeads, x, rows, { causal: true }, product);
   const self: AttentionRecord = { ...selfAttn, ...addAndNorm(x, selfAttn.output, rows, w.selfAttnNorm, eps) };
-  const crossAttn = crossAttention(w.crossAttn, cfg.decoderHeads, self.norm.output, rows, encoderOutput, sourceLength, sourceMask, product);
-  const cross: AttentionRecord = { ...crossAttn, ...addAndNorm(crossAttn.input, crossAttn.output, rows, w.crossAttnNorm, eps) };
+  const crossAttn = crossAttention(w.encoderAttn, cfg.decoderHeads, self.norm.output, rows, encoderOutput, sourceLength, sourceMask, product);
+  const cross: AttentionRecord = { ...crossAttn, ...addAndNorm(crossAttn.input, crossAttn.output, rows, w.encoderAttnNorm, eps) };
   const ffn = feedForward(w, cross.norm.output, rows, cfg.activation, product);
   const feedForwardRecord: FeedForwardRecord = { ...ffn, ...addAndNorm(ffn.input, ffn.output, rows, w.finalNorm, eps) };
   return { attention: [self, cross], feedForward: feedForwardRecord, output: feedForwardRecord.norm.output };

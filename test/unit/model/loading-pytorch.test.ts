@@ -58,7 +58,7 @@ describe('pytorch_model.bin of the tiny swish model', () => {
     const w = bin.model.weights;
     const buf = w.embeddings.buffer;
     assert.ok(buf.byteLength >= realBin.length);
-    for (const arr of [w.lmHead, w.finalLogitsBias, w.encoder[0].fc1.weight, w.decoder[1].crossAttn.v.bias, w.decoder[1].finalNorm.gamma]) assert.equal(arr.buffer, buf);
+    for (const arr of [w.lmHead, w.finalLogitsBias, w.encoder[0].fc1.weight, w.decoder[1].encoderAttn.v.bias, w.decoder[1].finalNorm.gamma]) assert.equal(arr.buffer, buf);
     assert.equal(w.lmHead, w.embeddings);
   });
 

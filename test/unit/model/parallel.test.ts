@@ -34,7 +34,7 @@ function sameBits(x: Float32Array, y: Float32Array): boolean {
 function allLinears(w: MarianWeights): Linear[] {
   const out: Linear[] = [];
   for (const l of [...w.encoder, ...w.decoder]) out.push(l.selfAttn.q, l.selfAttn.k, l.selfAttn.v, l.selfAttn.out, l.fc1, l.fc2);
-  for (const l of w.decoder) out.push(l.crossAttn.q, l.crossAttn.k, l.crossAttn.v, l.crossAttn.out);
+  for (const l of w.decoder) out.push(l.encoderAttn.q, l.encoderAttn.k, l.encoderAttn.v, l.encoderAttn.out);
   return out;
 }
 
