@@ -1,0 +1,201 @@
+/**
+ * The WebAssembly matrix-product kernels, written with the assembler (./assembler.ts). Same product as
+ * ../matmul.ts: C[M,N] = A[M,K] · B[N,K]ᵀ + bias, B in PyTorch's [out, in] layout, read where it lies (no repacking).
+ *
+ * Exact kernels (`exact*`): SIMD lanes run across output columns, not across k. Each f64x2 register holds the sums
+ * of two neighbouring outputs (j, j+1); step k adds A[i,k]·(B[j,k], B[j+1,k]) to it. So every output is still
+ * Σₖ A[i,k]·B[j,k] in doubles, in increasing k from +0, then + bias[j], then rounded to float32 — the arithmetic of
+ * the JavaScript kernels, giving bit-identical results, two outputs per instruction. (WebAssembly's f64x2.mul and
+ * f64x2.add round each operation, as JavaScript does; there is no fused multiply-add outside relaxed SIMD.)
+ *
+ * How B's values reach the lanes: B[j, k..k+1] and B[j+1, k..k+1] are loaded as two float pairs and widened to
+ * doubles (f64x2.promote_low_f32x4), then two shuffles pair them by k: (B[j,k], B[j+1,k]) and (B[j,k+1], B[j+1,k+1]).
+ * Each such pair serves every row of the block. A's rows are first packed as doubles [k][rows], so an A value is
+ * one load that fills both lanes (v128.load64_splat).
+ *
+ * Fast kernels (`fast*`, measured by the benchmark, not used by the model): float32 lanes across k, 4 partial sums
+ * per output added at the end. Twice the lanes per instruction and no widening, but the sums are float32 and in
+ * another order, so results differ from the exact kernels in the last bits; with relaxed SIMD the multiply-add may
+ * also be fused.
+ */
+import { Code, I32, ModuleBuilder, V128, type MemoryType } from './assembler';
+
+/** Row and column-pair counts of the exact blocks, chosen by measurement (the sums stay in 16 vector registers). */
+export const EXACT_BLOCKS: Array<{ rows: number; pairs: number }> = [
+  { rows: 3, pairs: 2 }, { rows: 3, pairs: 1 },
+  { rows: 2, pairs: 3 }, { rows: 2, pairs: 1 },
+  { rows: 1, pairs: 4 }, { rows: 1, pairs: 1 },
+];
+
+/** Exported names: `exact{rows}x{pairs}`, `exact{rows}x1col` (one column), `pack`, `fast{rows}x{cols}`. */
+export const exactName = (rows: number, pairs: number): string => `exact${rows}x${pairs}`;
+export const singleName = (rows: number): string => `exact${rows}x1col`;
+export const fastName = (rows: number, cols: number, relaxed: boolean): string => `${relaxed ? 'relaxed' : 'fast'}${rows}x${cols}`;
+
+/** The (rows, columns) blocks of the fast float32 kernels. */
+export const FAST_BLOCKS: Array<{ rows: number; cols: number }> = [{ rows: 2, cols: 4 }, { rows: 1, cols: 4 }, { rows: 1, cols: 1 }];
+
+/**
+ * pack(a, K, rows, dst): dst[k·rows + r] = double(A[r, k]) for r < rows, k < K (A row stride K floats). All
+ * pointers are byte addresses in the memory.
+ */
+function packFunction(): Code {
+  const [a, K, rows, dst] = [0, 1, 2, 3];
+  const f = new Code([I32, I32, I32, I32]);
+  const k = f.local(I32), r = f.local(I32), src = f.local(I32), out = f.local(I32);
+  f.i32Const(0).set(k).get(dst).set(out);
+  f.block().loop(); // for k
+  f.get(k).get(K).i32GeU().brIf(1);
+  f.i32Const(0).set(r).get(a).get(k).i32Const(4).i32Mul().i32Add().set(src);
+  f.block().loop(); // for r
+  f.get(r).get(rows).i32GeU().brIf(1);
+  f.get(out).get(src).f32Load().f64PromoteF32().f64Store(); // widen: exact
+  f.get(out).i32Const(8).i32Add().set(out);
+  f.get(src).get(K).i32Const(4).i32Mul().i32Add().set(src); // next row, same k
+  f.get(r).i32Const(1).i32Add().set(r).br(0);
+  f.end().end();
+  f.get(k).i32Const(1).i32Add().set(k).br(0);
+  f.end().end();
+  return f;
+}
+
+/**
+ * exact{R}x{P}(pack, b, bias, out, K, ldo, blocks): `blocks` blocks of R rows × 2P columns, left to right. pack: A's R
+ * rows packed by `pack`; b: B's row of the first column; bias: bias of the first column; out: output of row 0,
+ * first column; ldo: output row stride in bytes. With `single`, one column per block (P = 1, lane 1 unused).
+ */
+function exactBlock(R: number, P: number, single: boolean): Code {
+  const [pack, b, bias, out, K, ldo, blocks] = [0, 1, 2, 3, 4, 5, 6];
+  const f = new Code([I32, I32, I32, I32, I32, I32, I32]);
+  const acc = Array.from({ length: R }, () => Array.from({ length: P }, () => f.local(V128)));
+  const w0 = Array.from({ length: P }, () => f.local(V128)), w1 = Array.from({ length: P }, () => f.local(V128));
+  const lo = f.local(V128), hi = f.local(V128), x = f.local(V128);
+  // row pointers of B: column j + 2p (even) and j + 2p + 1 (odd), advanced along k
+  const even = Array.from({ length: P }, () => f.local(I32)), odd = Array.from({ length: P }, () => f.local(I32));
+  const stride = f.local(I32), k = f.local(I32), pa = f.local(I32), cols = single ? 1 : 2 * P;
+  f.get(K).i32Const(4).i32Mul().set(stride); // bytes per B row
+  f.block().loop(); // for each block of columns
+  f.get(blocks).i32Eqz().brIf(1);
+  for (const row of acc) for (const s of row) f.v128Const(new Array(16).fill(0)).set(s); // sums start at +0
+  for (let p = 0; p < P; p++) {
+    f.get(b).get(stride).i32Const(2 * p).i32Mul().i32Add().set(even[p]);
+    if (single) f.get(even[p]).set(odd[p]); // the lone column twice: lane 1 is computed and dropped
+    else f.get(even[p]).get(stride).i32Add().set(odd[p]);
+  }
+  f.get(pack).set(pa).i32Const(0).set(k);
+  // two k at a time
+  f.block().loop();
+  f.get(k).i32Const(2).i32Add().get(K).i32GtU().brIf(1); // fewer than two left
+  for (let p = 0; p < P; p++) {
+    f.get(even[p]).v128Load64Zero().f64x2PromoteLow().set(lo); // (B[j,k], B[j,k+1])
+    f.get(odd[p]).v128Load64Zero().f64x2PromoteLow().set(hi); // (B[j+1,k], B[j+1,k+1])
+    f.get(lo).get(hi).f64x2LowLanes().set(w0[p]); // (B[j,k], B[j+1,k])
+    f.get(lo).get(hi).f64x2HighLanes().set(w1[p]); // (B[j,k+1], B[j+1,k+1])
+  }
+  for (const [step, w] of [[0, w0], [1, w1]] as const) {
+    for (let r = 0; r < R; r++) {
+      f.get(pa).v128Load64Splat(8 * (step * R + r)).set(x); // (A[r,k+step], A[r,k+step])
+      for (let p = 0; p < P; p++) f.get(acc[r][p]).get(x).get(w[p]).f64x2Mul().f64x2Add().set(acc[r][p]);
+    }
+  }
+  for (let p = 0; p < P; p++) {
+    f.get(even[p]).i32Const(8).i32Add().set(even[p]);
+    f.get(odd[p]).i32Const(8).i32Add().set(odd[p]);
+  }
+  f.get(pa).i32Const(16 * R).i32Add().set(pa);
+  f.get(k).i32Const(2).i32Add().set(k).br(0);
+  f.end().end();
+  // an odd K leaves one k
+  f.get(k).get(K).i32LtU().if();
+  for (let p = 0; p < P; p++) {
+    f.get(odd[p]).get(even[p]).v128Load32Zero().v128Load32Lane(1).f64x2PromoteLow().set(w0[p]); // (B[j,k], B[j+1,k])
+  }
+  for (let r = 0; r < R; r++) {
+    f.get(pa).v128Load64Splat(8 * r).set(x);
+    for (let p = 0; p < P; p++) f.get(acc[r][p]).get(x).get(w0[p]).f64x2Mul().f64x2Add().set(acc[r][p]);
+  }
+  f.end();
+  // + bias, rounded to float32, stored
+  for (let p = 0; p < P; p++) {
+    if (single) f.get(bias).v128Load32Zero().f64x2PromoteLow().set(lo);
+    else f.get(bias).v128Load64Zero(8 * p).f64x2PromoteLow().set(lo); // (bias[j], bias[j+1])
+    for (let r = 0; r < R; r++) {
+      f.get(out);
+      if (r > 0) f.get(ldo).i32Const(r).i32Mul().i32Add();
+      f.get(acc[r][p]).get(lo).f64x2Add().f32x4DemoteZero();
+      if (single) f.v128Store32Lane(0);
+      else f.v128Store64Lane(0, 8 * p);
+    }
+  }
+  f.get(b).get(stride).i32Const(cols).i32Mul().i32Add().set(b);
+  f.get(bias).i32Const(4 * cols).i32Add().set(bias);
+  f.get(out).i32Const(4 * cols).i32Add().set(out);
+  f.get(blocks).i32Const(1).i32Sub().set(blocks).br(0);
+  f.end().end();
+  return f;
+}
+
+/**
+ * fast{R}x{C}(a, b, bias, out, K, ldo, blocks): as the exact blocks but reading A's R rows as float32 (row stride
+ * K) and summing in float32: lane l of a sum holds the k ≡ l (mod 4) part; the four lanes are added at the end.
+ * K must be a multiple of 4.
+ */
+function fastBlock(R: number, C: number, relaxed: boolean): Code {
+  const [a, b, bias, out, K, ldo, blocks] = [0, 1, 2, 3, 4, 5, 6];
+  const f = new Code([I32, I32, I32, I32, I32, I32, I32]);
+  const acc = Array.from({ length: R }, () => Array.from({ length: C }, () => f.local(V128)));
+  const xs = Array.from({ length: R }, () => f.local(V128)), w = f.local(V128);
+  const stride = f.local(I32), kb = f.local(I32), bo = f.local(I32), s = f.local(V128);
+  f.get(K).i32Const(4).i32Mul().set(stride);
+  f.block().loop();
+  f.get(blocks).i32Eqz().brIf(1);
+  for (const row of acc) for (const v of row) f.v128Const(new Array(16).fill(0)).set(v);
+  f.i32Const(0).set(kb);
+  f.block().loop();
+  f.get(kb).get(stride).i32GeU().brIf(1);
+  for (let r = 0; r < R; r++) {
+    f.get(a).get(kb).i32Add();
+    if (r > 0) f.get(stride).i32Const(r).i32Mul().i32Add();
+    f.v128Load().set(xs[r]);
+  }
+  f.get(b).get(kb).i32Add().set(bo);
+  for (let c = 0; c < C; c++) {
+    f.get(bo);
+    if (c > 0) f.get(stride).i32Const(c).i32Mul().i32Add();
+    f.v128Load().set(w);
+    for (let r = 0; r < R; r++) {
+      if (relaxed) f.get(xs[r]).get(w).get(acc[r][c]).f32x4RelaxedMadd().set(acc[r][c]);
+      else f.get(acc[r][c]).get(xs[r]).get(w).f32x4Mul().f32x4Add().set(acc[r][c]);
+    }
+  }
+  f.get(kb).i32Const(16).i32Add().set(kb);
+  f.br(0);
+  f.end().end();
+  for (let r = 0; r < R; r++) {
+    for (let c = 0; c < C; c++) {
+      // (l0 + l2, l1 + l3), then their sum, then + bias
+      f.get(acc[r][c]).get(acc[r][c]).get(acc[r][c]).shuffle([8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7]).f32x4Add().set(s);
+      f.get(out).i32Const(4 * c).i32Add();
+      if (r > 0) f.get(ldo).i32Const(r).i32Mul().i32Add();
+      f.get(s).f32x4ExtractLane(0).get(s).f32x4ExtractLane(1).f32Add();
+      f.get(bias).f32Load(4 * c).f32Add().f32Store();
+    }
+  }
+  f.get(b).get(stride).i32Const(C).i32Mul().i32Add().set(b);
+  f.get(bias).i32Const(4 * C).i32Add().set(bias);
+  f.get(out).i32Const(4 * C).i32Add().set(out);
+  f.get(blocks).i32Const(1).i32Sub().set(blocks).br(0);
+  f.end().end();
+  return f;
+}
+
+/** The matmul module's bytes, importing `env.memory` of type `memory`. */
+export function matmulModuleBytes(memory: MemoryType, opts: { fast?: boolean; relaxed?: boolean } = {}): Uint8Array<ArrayBuffer> {
+  const m = new ModuleBuilder(memory);
+  m.add(packFunction(), 'pack');
+  for (const { rows, pairs } of EXACT_BLOCKS) m.add(exactBlock(rows, pairs, false), exactName(rows, pairs));
+  for (const rows of [3, 2, 1]) m.add(exactBlock(rows, 1, true), singleName(rows));
+  if (opts.fast) for (const { rows, cols } of FAST_BLOCKS) m.add(fastBlock(rows, cols, false), fastName(rows, cols, false));
+  if (opts.relaxed) for (const { rows, cols } of FAST_BLOCKS) m.add(fastBlock(rows, cols, true), fastName(rows, cols, true));
+  return m.encode();
+}

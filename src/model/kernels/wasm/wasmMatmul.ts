@@ -1,0 +1,201 @@
+/**
+ * The SIMD matrix product at run time: compiles the module of ./matmulModule.ts over a WasmArena's memory and
+ * offers matmulTransB's signature (../matmul.ts), bit-identical to it. Operands already in the memory (the weights,
+ * the pool's scratch rows) are used where they lie; others (activations in ordinary Float32Arrays) are copied into
+ * scratch rows and the result copied back — M·K + M·N floats next to M·N·K multiply-adds.
+ * A product whose weights are not in the memory runs the JavaScript kernel (same results).
+ */
+import { matmulTransB, matmulTransBColumns } from '../matmul';
+import type { MemoryType } from './assembler';
+import { EXACT_BLOCKS, exactName, fastName, matmulModuleBytes, singleName } from './matmulModule';
+import { MAX_PAGES, WasmArena } from './memory';
+
+type Block = (pack: number, b: number, bias: number, out: number, K: number, ldo: number, blocks: number) => void;
+export interface MatmulExports {
+  pack(a: number, K: number, rows: number, dst: number): void;
+  [name: string]: Block | MatmulExports['pack'];
+}
+
+/** The memory type every kernel module imports: the arena's (shared, growable to 4 GiB). */
+export const MEMORY_TYPE: MemoryType = { initial: 1, maximum: MAX_PAGES, shared: true };
+
+let simdAnswer: boolean | undefined;
+/** Whether this runtime compiles WebAssembly SIMD with shared memory (validated on the real module, once). */
+export function wasmSimdSupported(): boolean {
+  if (simdAnswer === undefined) {
+    try {
+      simdAnswer = typeof WebAssembly === 'object' && WebAssembly.validate(matmulModuleBytes(MEMORY_TYPE));
+    } catch {
+      simdAnswer = false;
+    }
+  }
+  return simdAnswer;
+}
+
+/** Whether the runtime accepts relaxed SIMD (only the benchmark's fast variant uses it). */
+export function relaxedSimdSupported(): boolean {
+  try {
+    return WebAssembly.validate(matmulModuleBytes(MEMORY_TYPE, { relaxed: true }));
+  } catch {
+    return false;
+  }
+}
+
+const compiled = new Map<string, WebAssembly.Module>();
+/** The module (compiled once per process and variant) instantiated over `memory`. */
+export function instantiateMatmul(memory: WebAssembly.Memory, variant: { fast?: boolean; relaxed?: boolean } = {}): MatmulExports {
+  const key = `${variant.fast ? 'f' : ''}${variant.relaxed ? 'r' : ''}`;
+  let mod = compiled.get(key);
+  if (!mod) compiled.set(key, (mod = new WebAssembly.Module(matmulModuleBytes(MEMORY_TYPE, variant))));
+  return new WebAssembly.Instance(mod, { env: { memory } }).exports as unknown as MatmulExports;
+}
+
+/** The widest block of each row count (first in EXACT_BLOCKS), then one pair, then one column. */
+const WIDEST = new Map<number, number>();
+for (const { rows, pairs } of EXACT_BLOCKS) if (!WIDEST.has(rows)) WIDEST.set(rows, pairs);
+
+/**
+ * Rows [0, M) × columns [j0, j1) of C = A·Bᵀ + bias with every operand in the memory (byte addresses): A row stride K,
+ * B row stride K, C row stride N. `pack` is scratch for 3·K doubles. Shared by the calling thread and pool helpers.
+ */
+export function productAt(
+  ex: MatmulExports, a: number, M: number, K: number, b: number, N: number, out: number, bias: number,
+  j0: number, j1: number, pack: number,
+): void {
+  let i = 0;
+  while (i < M) {
+    const R = M - i >= 3 ? 3 : M - i; // 3-row blocks, then the 2 or 1 left
+    ex.pack(a + 4 * i * K, K, R, pack);
+    const o = out + 4 * i * N;
+    let j = j0;
+    const P = WIDEST.get(R)!;
+    const wide = Math.floor((j1 - j) / (2 * P));
+    if (wide > 0) (ex[exactName(R, P)] as Block)(pack, b + 4 * K * j, bias + 4 * j, o + 4 * j, K, 4 * N, wide);
+    j += wide * 2 * P;
+    const pairs = Math.floor((j1 - j) / 2);
+    if (pairs > 0) (ex[exactName(R, 1)] as Block)(pack, b + 4 * K * j, bias + 4 * j, o + 4 * j, K, 4 * N, pairs);
+    j += 2 * pairs;
+    if (j < j1) (ex[singleName(R)] as Block)(pack, b + 4 * K * j, bias + 4 * j, o + 4 * j, K, 4 * N, 1);
+    i += R;
+  }
+}
+
+/** A growable scratch region of float32 in the arena. */
+class Scratch {
+  ptr = 0;
+  floats = 0;
+  constructor(private readonly arena: WasmArena) {}
+  /** Address of at least n floats (contents kept only until the next call). */
+  at(n: number): number {
+    if (n > this.floats) {
+      this.floats = Math.max(n, 2 * this.floats, 256);
+      this.ptr = this.arena.alloc(4 * this.floats);
+    }
+    return this.ptr;
+  }
+  view(n: number): Float32Array {
+    const p = this.at(n); // before reading `buffer`: the allocation may grow the memory
+    return new Float32Array(this.arena.buffer, p, n);
+  }
+}
+
+/** The SIMD product of one thread (the calling one), over an arena's memory. */
+export class WasmMatmul {
+  readonly exports: MatmulExports;
+  private readonly a: Scratch;
+  private readonly out: Scratch;
+  private readonly bias: Scratch;
+  private readonly pack: Scratch;
+  private zeros = 0;
+  /** Products that ran here, and those that went to the JavaScript kernel (weights outside the memory). */
+  wasmCalls = 0;
+  jsCalls = 0;
+
+  constructor(readonly arena: WasmArena) {
+    this.exports = instantiateMatmul(arena.memory);
+    this.a = new Scratch(arena);
+    this.out = new Scratch(arena);
+    this.bias = new Scratch(arena);
+    this.pack = new Scratch(arena);
+  }
+
+  /** matmulTransB, bit-identical. Bound, so it can be passed around. */
+  readonly matmul = (
+    a: Float32Array, M: number, K: number, b: Float32Array, N: number, out: Float32Array,
+    bias?: Float32Array, aOffset = 0, outOffset = 0,
+  ): void => {
+    this.columns(a, M, K, b, N, out, bias, aOffset, outOffset, 0, N);
+  };
+
+  /** matmulTransBColumns: only output columns [j0, j1). */
+  columns(
+    a: Float32Array, M: number, K: number, b: Float32Array, N: number, out: Float32Array,
+    bias: Float32Array | undefined, aOffset: number, outOffset: number, j0: number, j1: number,
+  ): void {
+    const bp = this.arena.addressOf(b);
+    if (bp < 0 || M <= 0 || K <= 0 || j1 <= j0) {
+      this.jsCalls++;
+      if (j0 === 0 && j1 === N) matmulTransB(a, M, K, b, N, out, bias, aOffset, outOffset);
+      else matmulTransBColumns(a, M, K, b, N, out, bias, aOffset, outOffset, j0, j1);
+      return;
+    }
+    if (!(j0 >= 0 && j1 <= N)) throw new RangeError('matmulTransBColumns: column range outside the product');
+    if (aOffset + M * K > a.length || N * K > b.length || outOffset + M * N > out.length || (bias && bias.length < N)) {
+      throw new RangeError('matmulTransB: operand too short for its shape');
+    }
+    this.wasmCalls++;
+    let ap = this.arena.addressOf(a);
+    if (ap >= 0) ap += 4 * aOffset;
+    else {
+      ap = this.a.at(M * K);
+      this.a.view(M * K).set(a.subarray(aOffset, aOffset + M * K));
+    }
+    let biasP = bias ? this.arena.addressOf(bias) : this.zerosFor(N);
+    if (biasP < 0) {
+      biasP = this.bias.at(N);
+      this.bias.view(N).set(bias!.subarray(0, N));
+    }
+    let op = this.arena.addressOf(out);
+    const direct = op >= 0;
+    if (direct) op += 4 * outOffset;
+    else op = this.out.at(M * N);
+    productAt(this.exports, ap, M, K, bp, N, op, biasP, j0, j1, this.pack.at(6 * K));
+    if (!direct) {
+      const res = new Float32Array(this.arena.buffer, op, M * N);
+      if (j0 === 0 && j1 === N) out.set(res, outOffset);
+      else for (let i = 0; i < M; i++) out.set(res.subarray(i * N + j0, i * N + j1), outOffset + i * N + j0);
+    }
+  }
+
+  /** Address of N zeros (the bias of a product without one: + 0 still turns a −0 sum into +0, as in JavaScript). */
+  private zerosFor(N: number): number {
+    if (N > this.zeros) {
+      this.zeros = Math.max(N, 2 * this.zeros, 1024);
+      this.zerosPtr = this.arena.alloc(4 * this.zeros); // fresh memory is zeroed
+    }
+    return this.zerosPtr;
+  }
+  private zerosPtr = 0;
+}
+
+/**
+ * The float32 variant (not bit-identical: float32 sums across k), for the benchmark's comparison only. K must be a
+ * multiple of 4; all operands in the memory.
+ */
+export function fastProductAt(ex: MatmulExports, relaxed: boolean, a: number, M: number, K: number, b: number, N: number, out: number, bias: number): void {
+  if (K % 4 !== 0) throw new RangeError('the float32 kernel needs K divisible by 4');
+  let i = 0;
+  for (; i < M; ) {
+    const R = M - i >= 2 ? 2 : 1;
+    const o = out + 4 * i * N, ar = a + 4 * i * K;
+    const wide = Math.floor(N / 4);
+    if (wide > 0) (ex[fastName(R, 4, relaxed)] as Block)(ar, b, bias, o, K, 4 * N, wide);
+    for (let j = wide * 4; j < N; j++) {
+      if (R === 2) {
+        (ex[fastName(1, 1, relaxed)] as Block)(ar, b + 4 * K * j, bias + 4 * j, o + 4 * j, K, 4 * N, 1);
+        (ex[fastName(1, 1, relaxed)] as Block)(ar + 4 * K, b + 4 * K * j, bias + 4 * j, o + 4 * N + 4 * j, K, 4 * N, 1);
+      } else (ex[fastName(1, 1, relaxed)] as Block)(ar, b + 4 * K * j, bias + 4 * j, o + 4 * j, K, 4 * N, 1);
+    }
+    i += R;
+  }
+}
