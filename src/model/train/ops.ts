@@ -7,9 +7,11 @@ import type { Activation } from '../loading/config';
 import { erf } from '../network/ops';
 
 export type Vec = Float64Array;
+/** Inputs may be float32 (the forward pass's records) or float64. */
+export type Num = Float32Array | Float64Array;
 
 /** Linear layer y = x·Wᵀ + b over `rows` rows; W is [outDim, inDim] (PyTorch layout), b may be absent. */
-export function linearForward(x: Vec, rows: number, inDim: number, W: ArrayLike<number>, b: ArrayLike<number> | undefined, outDim: number, y: Vec): void {
+export function linearForward(x: Num, rows: number, inDim: number, W: ArrayLike<number>, b: ArrayLike<number> | undefined, outDim: number, y: Vec): void {
   for (let r = 0; r < rows; r++) {
     const xo = r * inDim;
     for (let o = 0; o < outDim; o++) {
@@ -23,7 +25,7 @@ export function linearForward(x: Vec, rows: number, inDim: number, W: ArrayLike<
 
 /** Gradients of the linear layer: dx += dy·W, dW += dyᵀ·x, db += Σ_rows dy. */
 export function linearBackward(
-  dy: Vec, x: Vec, rows: number, inDim: number, W: ArrayLike<number>, outDim: number,
+  dy: Vec, x: Num, rows: number, inDim: number, W: Num, outDim: number,
   dx: Vec | undefined, dW: Vec, db: Vec | undefined,
 ): void {
   for (let r = 0; r < rows; r++) {
@@ -40,7 +42,7 @@ export function linearBackward(
 }
 
 /** Token embeddings times `scale`, plus the (constant) sinusoidal position rows. */
-export function embeddingForward(ids: ArrayLike<number>, E: Vec, d: number, scale: number, positions: ArrayLike<number>, out: Vec): void {
+export function embeddingForward(ids: ArrayLike<number>, E: Num, d: number, scale: number, positions: ArrayLike<number>, out: Vec): void {
   for (let i = 0; i < ids.length; i++) {
     const eo = ids[i] * d;
     for (let c = 0; c < d; c++) out[i * d + c] = E[eo + c] * scale + positions[i * d + c];
@@ -69,7 +71,7 @@ export function softmaxForward(x: Vec, off: number, n: number): void {
 }
 
 /** Softmax Jacobian-vector product: dx += p ⊙ (dp − Σ p·dp). */
-export function softmaxBackward(p: Vec, dp: Vec, off: number, n: number, dx: Vec, dxOff: number): void {
+export function softmaxBackward(p: Num, dp: Vec, off: number, n: number, dx: Vec, dxOff: number): void {
   let dot = 0;
   for (let i = 0; i < n; i++) dot += p[off + i] * dp[off + i];
   for (let i = 0; i < n; i++) dx[dxOff + i] += p[off + i] * (dp[off + i] - dot);
@@ -121,7 +123,7 @@ export function attentionForward(q: Vec, k: Vec, v: Vec, s: AttentionShape, ctx:
 }
 
 /** Gradients of attentionForward: dq, dk, dv += …, through the context sum, the softmax and the scaled scores. */
-export function attentionBackward(dctx: Vec, q: Vec, k: Vec, v: Vec, probs: Vec, s: AttentionShape, dq: Vec, dk: Vec, dv: Vec): void {
+export function attentionBackward(dctx: Vec, q: Num, k: Num, v: Num, probs: Num, s: AttentionShape, dq: Vec, dk: Vec, dv: Vec): void {
   const { nq, nk, d, heads } = s;
   const hd = d / heads, scale = 1 / Math.sqrt(hd);
   const dp = new Float64Array(nk), dscore = new Float64Array(nk);
@@ -157,9 +159,9 @@ export function attentionBackward(dctx: Vec, q: Vec, k: Vec, v: Vec, probs: Vec,
 
 export interface LayerNormCache {
   /** (x − mean)/σ per row, before γ and β. */
-  xhat: Vec;
+  xhat: Num;
   /** 1/σ per row. */
-  invStd: Vec;
+  invStd: Num;
 }
 
 /** y = γ·(x − mean)/√(var + eps) + β per row of width d (biased variance, as PyTorch). */
@@ -183,7 +185,7 @@ export function layerNormForward(x: Vec, rows: number, d: number, gamma: Vec, be
 }
 
 /** LayerNorm gradients: dγ += Σ dy·x̂, dβ += Σ dy, dx += (1/σ)·(g − mean(g) − x̂·mean(g·x̂)) with g = dy·γ. */
-export function layerNormBackward(dy: Vec, c: LayerNormCache, rows: number, d: number, gamma: Vec, dx: Vec, dgamma: Vec, dbeta: Vec): void {
+export function layerNormBackward(dy: Vec, c: LayerNormCache, rows: number, d: number, gamma: Num, dx: Vec, dgamma: Vec, dbeta: Vec): void {
   for (let r = 0; r < rows; r++) {
     const o = r * d;
     let gMean = 0, gxMean = 0;
@@ -209,7 +211,7 @@ export function activationForward(x: Vec, n: number, act: Activation, y: Vec): v
 }
 
 /** dx += dy·act′(x). */
-export function activationBackward(dy: Vec, x: Vec, n: number, act: Activation, dx: Vec): void {
+export function activationBackward(dy: Vec, x: Num, n: number, act: Activation, dx: Vec): void {
   for (let i = 0; i < n; i++) {
     const z = x[i];
     let g: number;
@@ -244,7 +246,7 @@ export const IGNORE_INDEX = -100;
  * dlogits += (softmax − target)·gradScale, where gradScale is 1/(tokens in the batch) for a mean.
  */
 export function crossEntropy(
-  logits: Vec, rows: number, V: number, labels: ArrayLike<number>, smoothing: number, gradScale: number, dlogits?: Vec,
+  logits: Num, rows: number, V: number, labels: ArrayLike<number>, smoothing: number, gradScale: number, dlogits?: Vec,
 ): { sum: number; count: number } {
   let sum = 0, count = 0;
   for (let r = 0; r < rows; r++) {

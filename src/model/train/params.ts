@@ -1,16 +1,20 @@
 /**
  * The trainable tensors of a Marian model, named as Hugging Face stores them (`model.shared.weight`,
- * `model.encoder.layers.0.fc1.weight`, …), in float64 with a gradient buffer each. The embedding table is one
- * tensor: the encoder and decoder inputs and the output projection all use it (tied). `final_logits_bias` is a
- * constant buffer in Hugging Face, so it is kept apart and never trained.
+ * `model.encoder.layers.0.fc1.weight`, …). The values are the float32 arrays of an ordinary `MarianWeights` (the
+ * structure the reference forward pass and the inference engine read, so a trained model is used as it is);
+ * each has a float64 gradient buffer. The embedding table is one tensor: the encoder and decoder inputs and the
+ * output projection all use it (tied). `final_logits_bias` is a constant buffer in Hugging Face, never trained.
  */
 import type { MarianConfig } from '../loading/config';
-import type { Linear, MarianWeights } from '../loading/weights';
+import { toFloat32, type RawTensor } from '../loading/safetensors';
+import { buildMarianWeights, type MarianWeights } from '../loading/weights';
 
 export interface Param {
+  /** The name in the weight file (`model.` prefix for models made here). */
   name: string;
   shape: number[];
-  value: Float64Array;
+  /** The live weights (shared with `MarianParams.weights`). */
+  value: Float32Array;
   grad: Float64Array;
   /** AdamW weight decay applies to matrices (weights and embeddings), not to biases or LayerNorm parameters. */
   decay: boolean;
@@ -76,18 +80,29 @@ export function parameterShapes(cfg: MarianConfig): Array<[string, number[]]> {
 export class MarianParams {
   readonly list: Param[];
   private readonly byName = new Map<string, Param>();
-  /** [vocab] added to the logits; a constant (zeros for a fresh model). */
-  readonly finalLogitsBias: Float64Array;
 
-  private constructor(readonly config: MarianConfig, values: Map<string, Float64Array>, finalLogitsBias: Float64Array) {
+  /**
+   * `values` gives each tensor (by its name without the `model.` prefix) as float32; the arrays are copied into
+   * fresh memory that both `list` and `weights` use.
+   */
+  private constructor(readonly config: MarianConfig, values: (name: string) => Float32Array, finalLogitsBias: Float32Array | undefined, storedName: (name: string) => string) {
+    const tensors = new Map<string, RawTensor>();
     this.list = parameterShapes(config).map(([name, shape]) => {
-      const value = values.get(name)!;
-      const isNorm = name.includes('layer_norm');
-      return { name, shape, value, grad: new Float64Array(value.length), decay: name.endsWith('.weight') && !isNorm };
+      const short = name.slice(PREFIX.length);
+      const value = new Float32Array(new SharedArrayBuffer(shape.reduce((a, b) => a * b, 1) * 4));
+      value.set(values(short));
+      tensors.set(name, { dtype: 'F32', shape, bytes: new Uint8Array(value.buffer) });
+      const decay = name.endsWith('.weight') && !name.includes('layer_norm');
+      return { name: storedName(short), shape, value, grad: new Float64Array(value.length), decay };
     });
-    for (const p of this.list) this.byName.set(p.name, p);
-    this.finalLogitsBias = finalLogitsBias;
+    if (finalLogitsBias) tensors.set('final_logits_bias', { dtype: 'F32', shape: [1, config.vocabSize], bytes: new Uint8Array(finalLogitsBias.slice().buffer) });
+    for (const p of this.list) this.byName.set(p.name.startsWith(PREFIX) ? p.name.slice(PREFIX.length) : p.name, p);
+    // the loader's own mapping from names to structure, over the same memory (float32 views are not copied)
+    this.weights = buildMarianWeights('(training)', tensors, { ...config, tieWordEmbeddings: true });
   }
+
+  /** The structure the forward passes read; its arrays are the parameters' values. */
+  readonly weights: MarianWeights;
 
   /**
    * A fresh model for `seed`: weights and embeddings ~ N(0, std²) (Hugging Face's init_std scheme; the pad row of
@@ -95,63 +110,39 @@ export class MarianParams {
    */
   static init(cfg: MarianConfig, seed: number, std = 0.02): MarianParams {
     const rng = new Rng(seed);
-    const values = new Map<string, Float64Array>();
-    for (const [name, shape] of parameterShapes(cfg)) {
-      const v = new Float64Array(shape.reduce((a, b) => a * b, 1));
+    const shapes = new Map(parameterShapes(cfg));
+    return new MarianParams(cfg, (name) => {
+      const v = new Float32Array(shapes.get(PREFIX + name)!.reduce((a, b) => a * b, 1));
       if (name.includes('layer_norm')) {
         if (name.endsWith('.weight')) v.fill(1);
       } else if (name.endsWith('.weight')) {
         for (let i = 0; i < v.length; i++) v[i] = rng.normal() * std;
-        if (name === `${PREFIX}shared.weight`) v.fill(0, cfg.padTokenId * cfg.dModel, (cfg.padTokenId + 1) * cfg.dModel);
+        if (name === 'shared.weight') v.fill(0, cfg.padTokenId * cfg.dModel, (cfg.padTokenId + 1) * cfg.dModel);
       }
-      values.set(name, v);
-    }
-    return new MarianParams(cfg, values, new Float64Array(cfg.vocabSize));
+      return v;
+    }, undefined, (n) => PREFIX + n);
   }
 
-  /** Trainable copies of a loaded model's weights (for fine-tuning and the gradient check). */
-  static fromWeights(cfg: MarianConfig, w: MarianWeights): MarianParams {
-    const values = new Map<string, Float64Array>();
-    const f64 = (a: Float32Array): Float64Array => Float64Array.from(a);
-    const linear = (n: string, l: Linear): void => {
-      values.set(`${n}.weight`, f64(l.weight));
-      values.set(`${n}.bias`, f64(l.bias));
+  /**
+   * Trainable copies of the tensors of a weight file (`readWeights`), keeping their stored names. The embedding
+   * may be stored as `shared.weight` or one of its tied copies; the output projection must be tied.
+   */
+  static fromTensors(cfg: MarianConfig, tensors: Map<string, RawTensor>): MarianParams {
+    if (cfg.tieWordEmbeddings === false) throw new Error('training needs the output projection tied to the embeddings (config.json sets "tie_word_embeddings": false)');
+    const loaded = buildMarianWeights('(weights)', tensors, cfg);
+    const stored = (name: string): string => {
+      const alts = name === 'shared.weight' ? ['shared.weight', 'encoder.embed_tokens.weight', 'decoder.embed_tokens.weight'] : [name];
+      for (const a of alts) for (const n of [PREFIX + a, a]) if (tensors.has(n)) return n;
+      return PREFIX + name;
     };
-    const norm = (n: string, g: Float32Array, b: Float32Array): void => {
-      values.set(`${n}.weight`, f64(g));
-      values.set(`${n}.bias`, f64(b));
-    };
-    const names = { q: 'q_proj', k: 'k_proj', v: 'v_proj', out: 'out_proj' } as const;
-    const attention = (n: string, a: MarianWeights['encoder'][number]['selfAttn']): void => {
-      for (const [key, hf] of Object.entries(names)) linear(`${n}.${hf}`, a[key as keyof typeof names]);
-    };
-    if (w.lmHead !== w.embeddings) throw new Error('training needs the output projection tied to the embeddings');
-    values.set(`${PREFIX}shared.weight`, f64(w.embeddings));
-    w.encoder.forEach((l, i) => {
-      const p = `${PREFIX}encoder.layers.${i}`;
-      attention(`${p}.self_attn`, l.selfAttn);
-      norm(`${p}.self_attn_layer_norm`, l.selfAttnNorm.gamma, l.selfAttnNorm.beta);
-      linear(`${p}.fc1`, l.fc1);
-      linear(`${p}.fc2`, l.fc2);
-      norm(`${p}.final_layer_norm`, l.finalNorm.gamma, l.finalNorm.beta);
-    });
-    w.decoder.forEach((l, i) => {
-      const p = `${PREFIX}decoder.layers.${i}`;
-      attention(`${p}.self_attn`, l.selfAttn);
-      norm(`${p}.self_attn_layer_norm`, l.selfAttnNorm.gamma, l.selfAttnNorm.beta);
-      attention(`${p}.encoder_attn`, l.encoderAttn);
-      norm(`${p}.encoder_attn_layer_norm`, l.encoderAttnNorm.gamma, l.encoderAttnNorm.beta);
-      linear(`${p}.fc1`, l.fc1);
-      linear(`${p}.fc2`, l.fc2);
-      norm(`${p}.final_layer_norm`, l.finalNorm.gamma, l.finalNorm.beta);
-    });
-    return new MarianParams(cfg, values, f64(w.finalLogitsBias));
+    // buildMarianWeights checked every shape; read each tensor by its stored name
+    return new MarianParams(cfg, (n) => toFloat32(tensors.get(stored(n))!), loaded.finalLogitsBias, stored);
   }
 
   /** A tensor by its name without the `model.` prefix, e.g. `encoder.layers.0.fc1.weight`. */
   get(name: string): Param {
-    const p = this.byName.get(PREFIX + name);
-    if (!p) throw new Error(`no parameter ${PREFIX}${name}`);
+    const p = this.byName.get(name);
+    if (!p) throw new Error(`no parameter ${name}`);
     return p;
   }
 
@@ -159,12 +150,12 @@ export class MarianParams {
     for (const p of this.list) p.grad.fill(0);
   }
 
-  /** A deep copy of the values (the last good weights kept when a step goes wrong). */
-  snapshot(): Float64Array[] {
+  /** A copy of the values (the last good weights kept when a step goes wrong). */
+  snapshot(): Float32Array[] {
     return this.list.map((p) => p.value.slice());
   }
 
-  restore(values: Float64Array[]): void {
+  restore(values: Float32Array[]): void {
     this.list.forEach((p, i) => p.value.set(values[i]));
   }
 }
