@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import { ModelFileError } from '../model';
 import { registerExplain } from './commands/explain';
+import { registerGrad } from './commands/grad';
 import { registerTranslate } from './commands/translate';
 
 // a closed pipe (`attention-lens explain … | head`) is a normal way for a reader to stop
@@ -17,6 +18,7 @@ const program = new Command()
 
 registerTranslate(program);
 registerExplain(program);
+registerGrad(program);
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   const msg = e instanceof ModelFileError ? `model file problem: ${e.message}` : e instanceof Error ? e.message : String(e);
