@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 /**
  * npm run bench:setup — exports the bundled checkpoint to ONNX (bench/.cache/onnx/) for the benchmark's
- * onnxruntime peer. Needs a Python with torch and onnx (Debian: apt-get install -y python3-torch python3-onnx);
- * $PYTHON picks one, else /usr/bin/python3, then python3 on PATH. Skips the export when the files are newer
- * than the script and the checkpoint (--force re-exports).
+ * onnxruntime peer. Needs a Python with torch and onnx: $PYTHON picks one, else /usr/bin/python3, then python3 on
+ * PATH; when none has both, it installs the Debian packages python3-torch and python3-onnx with apt-get (as root,
+ * or through sudo -n), as e2e:setup does, then looks again. Each step that fails says what failed and what to run.
+ * Skips the export when the files are newer than the script and the checkpoint (--force re-exports).
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
@@ -45,10 +46,35 @@ export function installOrt({ quiet = false } = {}) {
   return r.status === 0 ? { ok: true, skipped: false } : { ok: false, why: `npm install onnxruntime-node failed (exit ${r.status})` };
 }
 
-export function exportOnnx({ force = false, quiet = false } = {}) {
+/** Debian packages that give /usr/bin/python3 torch and onnx. */
+const APT_PACKAGES = ['python3-torch', 'python3-onnx'];
+
+/** apt-get installs APT_PACKAGES (root, or sudo without a password); returns why not when it could not. */
+export function aptInstallPython({ quiet = false } = {}) {
+  if (process.platform !== 'linux' || !existsSync('/usr/bin/apt-get')) return { ok: false, why: 'no apt-get here (not Debian/Ubuntu): install torch and onnx for a Python and point $PYTHON at it' };
+  const root = typeof process.getuid === 'function' && process.getuid() === 0;
+  if (!root && spawnSync('sudo', ['-n', 'true']).status !== 0) return { ok: false, why: `not root and no password-less sudo: run  sudo apt-get install -y ${APT_PACKAGES.join(' ')}` };
+  const run = (args) => {
+    const cmd = root ? args : ['sudo', '-n', ...args];
+    if (!quiet) console.log(`bench:setup: ${cmd.join(' ')}`);
+    return spawnSync(cmd[0], cmd.slice(1), { stdio: quiet ? 'pipe' : 'inherit', encoding: 'utf8', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+  };
+  const update = run(['apt-get', 'update', '-qq']);
+  if (update.status !== 0) return { ok: false, why: `apt-get update failed (exit ${update.status}): is the Debian mirror reachable?` };
+  const install = run(['apt-get', 'install', '-y', '-qq', ...APT_PACKAGES]);
+  if (install.status !== 0) return { ok: false, why: `apt-get install ${APT_PACKAGES.join(' ')} failed (exit ${install.status})` };
+  return { ok: true };
+}
+
+export function exportOnnx({ force = false, quiet = false, install = true } = {}) {
   if (!force && onnxUpToDate()) return { ok: true, skipped: true, dir: out };
-  const py = findPython();
-  if (!py.python) return { ok: false, why: `no Python with torch + onnx (${py.tried.join('; ')})` };
+  let py = findPython();
+  if (!py.python && install) {
+    const apt = aptInstallPython({ quiet });
+    if (!apt.ok) return { ok: false, why: `no Python with torch + onnx (${py.tried.join('; ')}), and installing them failed: ${apt.why}` };
+    py = findPython();
+  }
+  if (!py.python) return { ok: false, why: `no Python with torch + onnx (${py.tried.join('; ')})${install ? `, even after apt-get install ${APT_PACKAGES.join(' ')}` : ''}` };
   const r = spawnSync(py.python, [script, model, out], { encoding: 'utf8', env: { ...process.env, PYTHONWARNINGS: 'ignore' } });
   if (r.status !== 0) return { ok: false, why: `export failed: ${(r.stderr || r.stdout).trim().split('\n').slice(-3).join(' | ')}` };
   if (!quiet) process.stdout.write(r.stdout);
@@ -61,7 +87,7 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
     console.error(`bench:setup: ${ort.why}`);
     process.exit(1);
   }
-  const r = exportOnnx({ force: process.argv.includes('--force') });
+  const r = exportOnnx({ force: process.argv.includes('--force'), install: !process.argv.includes('--no-install') });
   if (!r.ok) {
     console.error(`bench:setup: ${r.why}`);
     process.exit(1);

@@ -12,12 +12,14 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { MessageChannel, Worker } from 'node:worker_threads';
 import { matmulTransB, matmulTransBColumns } from '../matmul';
+import { productAt, type WasmMatmul } from '../wasm/wasmMatmul';
 import * as protocol from './poolProtocol';
 import { SplitBackOff, SplitBackOffOptions } from './splitBackOff';
 
 // module-local copies: imported bindings can compile to getter calls, too slow for the waiting loop
 const { BLOCK, DONE, FAILED, IDLE, NO_BIAS, POSTED, QUIT, WORKING, stateIndex } = protocol;
 const { JOB_B, JOB_BIAS, JOB_CHUNK, JOB_CHUNKS, JOB_K, JOB_M, JOB_N, JOB_NEXT, JOB_SCRATCH, JOB_SEQ } = protocol;
+const { JOB_A_AT, JOB_B_AT, JOB_BIAS_AT, JOB_KIND, JOB_MEM, JOB_OUT_AT, JOB_PACK, JOB_PACK_STRIDE, KIND_JS, KIND_SIMD } = protocol;
 
 /** Products with fewer multiply-adds than this stay on the calling thread (the hand-over costs a few µs). */
 export const DEFAULT_MIN_WORK = 1 << 15;
@@ -145,7 +147,7 @@ export class MatmulPool {
     this.scratchA.set(a.subarray(aOffset, aOffset + rows * inner));
     const c = this.ctl, seq = (this.seq = (this.seq + 1) | 0 || 1); // never 0, the value of a fresh owner array
     c[JOB_SEQ] = seq; c[JOB_M] = rows; c[JOB_K] = inner; c[JOB_N] = cols; c[JOB_CHUNK] = chunk; c[JOB_CHUNKS] = chunks;
-    c[JOB_B] = bId; c[JOB_BIAS] = biasId; c[JOB_SCRATCH] = this.scratchGen;
+    c[JOB_B] = bId; c[JOB_BIAS] = biasId; c[JOB_SCRATCH] = this.scratchGen; c[JOB_KIND] = KIND_JS;
     Atomics.store(c, JOB_NEXT, 0);
     for (let h = 0; h < this.helpers.length; h++) this.post(h);
     // claim chunks alongside the helpers, straight into `out`
@@ -178,6 +180,86 @@ export class MatmulPool {
     this.splitCount++;
   };
 
+  /**
+   * The product to use with a model's kernel: `matmul` for the JavaScript kernels; for the SIMD ones (weights in
+   * `simd`'s WebAssembly memory), a product split the same way whose every thread runs the SIMD kernel on that
+   * memory (the helpers get the memory and the compiled module once).
+   */
+  matmulFor(simd: WasmMatmul | undefined): MatmulFn {
+    if (!simd) return this.matmul;
+    if (this.simd?.kernel !== simd) {
+      const id = this.nextId++;
+      this.simd = { kernel: simd, id, fn: (a, rows, inner, b, cols, out, bias, aOffset = 0, outOffset = 0) => this.splitSimd(simd, id, a, rows, inner, b, cols, out, bias, aOffset, outOffset), a: 0, aFloats: 0, out: 0, outFloats: 0, pack: 0, packStride: 0 };
+      const msg: protocol.PoolMessage = { kind: 'memory', id, memory: simd.arena.memory, module: simd.module };
+      for (let h = 0; h < this.helpers.length; h++) this.send(h, msg);
+    }
+    return this.simd.fn;
+  }
+
+  private simd?: {
+    kernel: WasmMatmul; id: number; fn: MatmulFn;
+    /** Scratch in the WebAssembly memory: the left operand, the whole output, and each thread's packed rows. */
+    a: number; aFloats: number; out: number; outFloats: number; pack: number; packStride: number;
+  };
+
+  /** matmulFor's SIMD product: as `matmul`, every operand in the memory, the output copied out once at the end. */
+  private splitSimd(
+    k: WasmMatmul, memId: number, a: Float32Array, rows: number, inner: number, b: Float32Array, cols: number, out: Float32Array,
+    bias: Float32Array | undefined, aOffset: number, outOffset: number,
+  ): void {
+    const bAt = k.arena.addressOf(b), biasAt = bias ? k.arena.addressOf(bias) : k.zeroBias(cols);
+    if (this.helpers.length === 0 || this.broken || this.closed || rows * cols * inner < this.minWork || cols < 2 * ALIGN
+      || bAt < 0 || biasAt < 0 || (bias && bias.length < cols) || aOffset + rows * inner > a.length || outOffset + rows * cols > out.length || cols * inner > b.length) {
+      k.matmul(a, rows, inner, b, cols, out, bias, aOffset, outOffset);
+      return;
+    }
+    const t0 = performance.now();
+    if (!this.backOff.allows(t0)) {
+      k.matmul(a, rows, inner, b, cols, out, bias, aOffset, outOffset);
+      return;
+    }
+    const s = this.simd!;
+    const chunk = Math.max(ALIGN, Math.ceil(cols / (this.threads * CHUNKS_PER_THREAD) / ALIGN) * ALIGN);
+    const chunks = Math.ceil(cols / chunk);
+    this.ensureScratch(0, 0, chunks);
+    if (s.aFloats < rows * inner) s.a = k.arena.alloc(4 * (s.aFloats = Math.max(rows * inner, 2 * s.aFloats)));
+    if (s.outFloats < rows * cols) s.out = k.arena.alloc(4 * (s.outFloats = Math.max(rows * cols, 2 * s.outFloats)));
+    if (s.packStride < 24 * inner) {
+      s.packStride = 24 * Math.max(inner, 2 * (s.packStride / 24)); // 3 rows of doubles per thread
+      s.pack = k.arena.alloc(s.packStride * this.threads);
+    }
+    new Float32Array(k.arena.buffer, s.a, rows * inner).set(a.subarray(aOffset, aOffset + rows * inner));
+    const c = this.ctl, seq = (this.seq = (this.seq + 1) | 0 || 1);
+    c[JOB_SEQ] = seq; c[JOB_M] = rows; c[JOB_K] = inner; c[JOB_N] = cols; c[JOB_CHUNK] = chunk; c[JOB_CHUNKS] = chunks;
+    c[JOB_SCRATCH] = this.scratchGen; c[JOB_KIND] = KIND_SIMD; c[JOB_MEM] = memId;
+    c[JOB_A_AT] = s.a | 0; c[JOB_B_AT] = bAt | 0; c[JOB_BIAS_AT] = biasAt | 0; c[JOB_OUT_AT] = s.out | 0;
+    c[JOB_PACK] = s.pack | 0; c[JOB_PACK_STRIDE] = s.packStride;
+    Atomics.store(c, JOB_NEXT, 0);
+    for (let h = 0; h < this.helpers.length; h++) this.post(h);
+    const mine = this.mine, myPack = s.pack + this.helpers.length * s.packStride;
+    mine.fill(0, 0, chunks);
+    for (let n = this.callerClaims ? Atomics.add(c, JOB_NEXT, 1) : chunks; n < chunks; n = Atomics.add(c, JOB_NEXT, 1)) {
+      productAt(k.exports, s.a, rows, inner, bAt, cols, s.out, biasAt, n * chunk, Math.min(cols, (n + 1) * chunk), myPack);
+      mine[n] = 1;
+    }
+    const t1 = performance.now();
+    for (let h = 0; h < this.helpers.length; h++) {
+      if (!this.callerClaims) this.waitWhile(h, POSTED);
+      if (this.finish(h) !== DONE) this.broken = true;
+    }
+    if (this.callerClaims) {
+      const t2 = performance.now();
+      this.backOff.record(t1 - t0, t2 - t1, t2);
+    }
+    for (let n = 0; n < chunks; n++) {
+      if (mine[n]) continue;
+      if (this.owner[n] === seq) this.helperChunks++;
+      else productAt(k.exports, s.a, rows, inner, bAt, cols, s.out, biasAt, n * chunk, Math.min(cols, (n + 1) * chunk), myPack); // a helper failed
+    }
+    out.set(new Float32Array(k.arena.buffer, s.out, rows * cols), outOffset);
+    this.splitCount++;
+  }
+
   /** Times the pool stopped splitting because its helpers kept the caller waiting (see splitBackOff). */
   get backOffs(): number {
     return this.backOff.count;
@@ -192,6 +274,7 @@ export class MatmulPool {
   clear(): void {
     if (this.broken || this.closed) return;
     this.ids = new WeakMap();
+    this.simd = undefined;
     this.ctl[JOB_M] = 0; // a job without work: helpers just read their messages
     for (let h = 0; h < this.helpers.length; h++) {
       this.send(h, { kind: 'clear' });

@@ -14,6 +14,13 @@ export const BLOCK = 32;
 /** The job block (block 0). */
 export const JOB_NEXT = 0, JOB_SEQ = 1, JOB_M = 2, JOB_K = 3, JOB_N = 4, JOB_CHUNK = 5, JOB_CHUNKS = 6, JOB_B = 7,
   JOB_BIAS = 8, JOB_SCRATCH = 9;
+/**
+ * SIMD jobs (JOB_KIND = KIND_SIMD): every operand is in the WebAssembly memory JOB_MEM, given by byte address
+ * (stored as int32, read back with >>> 0); helper h packs its rows at JOB_PACK + h · JOB_PACK_STRIDE.
+ */
+export const JOB_KIND = 10, JOB_MEM = 11, JOB_A_AT = 12, JOB_B_AT = 13, JOB_BIAS_AT = 14, JOB_OUT_AT = 15, JOB_PACK = 16,
+  JOB_PACK_STRIDE = 17;
+export const KIND_JS = 0, KIND_SIMD = 1;
 
 /** Index of helper h's state word. */
 export const stateIndex = (h: number): number => (h + 1) * BLOCK;
@@ -33,7 +40,9 @@ export type PoolMessage =
    * records the job sequence number of each chunk it computed (replaced when grown).
    */
   | { kind: 'scratch'; gen: number; a: Float32Array; out: Float32Array; owner: Int32Array }
-  /** Forget every tensor (the model they belonged to was dropped). */
+  /** A WebAssembly memory SIMD jobs may name, with the compiled kernels to instantiate over it. */
+  | { kind: 'memory'; id: number; memory: WebAssembly.Memory; module: WebAssembly.Module }
+  /** Forget every tensor and memory (the model they belonged to was dropped). */
   | { kind: 'clear' };
 
 export interface HelperData {
