@@ -42,12 +42,17 @@ export function relaxedSimdSupported(): boolean {
 }
 
 const compiled = new Map<string, WebAssembly.Module>();
-/** The module (compiled once per process and variant) instantiated over `memory`. */
-export function instantiateMatmul(memory: WebAssembly.Memory, variant: { fast?: boolean; relaxed?: boolean } = {}): MatmulExports {
+/** The compiled module (once per thread and variant; helper threads are sent it, not the bytes). */
+export function matmulModule(variant: { fast?: boolean; relaxed?: boolean } = {}): WebAssembly.Module {
   const key = `${variant.fast ? 'f' : ''}${variant.relaxed ? 'r' : ''}`;
   let mod = compiled.get(key);
   if (!mod) compiled.set(key, (mod = new WebAssembly.Module(matmulModuleBytes(MEMORY_TYPE, variant))));
-  return new WebAssembly.Instance(mod, { env: { memory } }).exports as unknown as MatmulExports;
+  return mod;
+}
+
+/** The module instantiated over `memory`. */
+export function instantiateMatmul(memory: WebAssembly.Memory, variant: { fast?: boolean; relaxed?: boolean } = {}): MatmulExports {
+  return new WebAssembly.Instance(matmulModule(variant), { env: { memory } }).exports as unknown as MatmulExports;
 }
 
 /** The widest block of each row count (first in EXACT_BLOCKS), then one pair, then one column. */
@@ -101,6 +106,7 @@ class Scratch {
 
 /** The SIMD product of one thread (the calling one), over an arena's memory. */
 export class WasmMatmul {
+  readonly module = matmulModule();
   readonly exports: MatmulExports;
   private readonly a: Scratch;
   private readonly out: Scratch;
@@ -112,7 +118,7 @@ export class WasmMatmul {
   jsCalls = 0;
 
   constructor(readonly arena: WasmArena) {
-    this.exports = instantiateMatmul(arena.memory);
+    this.exports = new WebAssembly.Instance(this.module, { env: { memory: arena.memory } }).exports as unknown as MatmulExports;
     this.a = new Scratch(arena);
     this.out = new Scratch(arena);
     this.bias = new Scratch(arena);
@@ -150,7 +156,7 @@ export class WasmMatmul {
       ap = this.a.at(M * K);
       this.a.view(M * K).set(a.subarray(aOffset, aOffset + M * K));
     }
-    let biasP = bias ? this.arena.addressOf(bias) : this.zerosFor(N);
+    let biasP = bias ? this.arena.addressOf(bias) : this.zeroBias(N);
     if (biasP < 0) {
       biasP = this.bias.at(N);
       this.bias.view(N).set(bias!.subarray(0, N));
@@ -168,7 +174,7 @@ export class WasmMatmul {
   }
 
   /** Address of N zeros (the bias of a product without one: + 0 still turns a −0 sum into +0, as in JavaScript). */
-  private zerosFor(N: number): number {
+  zeroBias(N: number): number {
     if (N > this.zeros) {
       this.zeros = Math.max(N, 2 * this.zeros, 1024);
       this.zerosPtr = this.arena.alloc(4 * this.zeros); // fresh memory is zeroed
