@@ -21,9 +21,16 @@ export interface DecodingStep {
   chosenId: number;
   chosenPiece: string;
   chosenProb: number;
+  /** 1 + the number of candidates the model ranked above the chosen token (1 = its own first choice). */
+  chosenRank?: number;
   topIds: number[];
   topPieces: string[];
   topProbs: number[];
+}
+
+/** Per decoder layer, one top-k row per step (see Explanation.logitLens). */
+export interface LogitLens {
+  layers: Array<{ topIds: number[][]; topProbs: number[][]; topPieces: string[][] }>;
 }
 
 export interface ModelSummary {
@@ -71,6 +78,22 @@ export interface Explanation {
   positional: { positions: number; dModel: number; values: number[] };
   /** One entry per generated token (greedy: the argmax path; beam: the best hypothesis's path). */
   steps: DecodingStep[];
+  /**
+   * Teacher forcing: `targetIds` are the start token, a given target's tokens and `</s>`, and each step scores the
+   * given token under the model (chosenProb, chosenRank) instead of choosing it. Absent for generated translations.
+   */
+  forced?: boolean;
+  /** With `forced` or a branch: things to tell the user about the given target (pieces outside the vocabulary). */
+  targetNotes?: string[];
+  /** Sum of ln(chosenProb) over the steps: how likely the model finds the whole target. */
+  logProb?: number;
+  /**
+   * The decoder's logit lens: per decoder layer, what it would predict if the decoder stopped after that layer
+   * (layer output → tied output projection + final_logits_bias → the generation processors → softmax; Marian is
+   * post-LayerNorm, so the output is already normalised). `layers[l].topIds[p]` = top-k at the position of `steps[p]`;
+   * the last layer is the real prediction.
+   */
+  logitLens?: LogitLens;
   numBeams: number;
   timingsMs: { tokenize: number; encode: number; decode: number; total: number };
 }

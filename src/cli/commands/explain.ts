@@ -14,12 +14,13 @@ export function registerExplain(program: Command): void {
     .option('--top-k <k>', 'candidates recorded per decoding step', positiveInt(100), 5)
     .option('--max-tokens <n>', 'source token budget; longer input is truncated', positiveInt(100000))
     .option('--threads <n>', THREADS_HELP, positiveInt(16))
-    .action(async (words: string[], o: { model?: string; beams: number; topK: number; maxTokens?: number; threads?: number }) => {
+    .option('--target <text>', 'score this translation (teacher forcing) instead of generating one: "forced": true, each step gives the probability and rank of the given token')
+    .action(async (words: string[], o: { model?: string; beams: number; topK: number; maxTokens?: number; threads?: number; target?: string }) => {
       const text = words.length ? words.join(' ') : (await readStdin()).trim();
       if (!text) throw new InvalidArgumentError('nothing to explain: give a sentence or pipe one on stdin');
       const lm = loadCliModel(o.model);
       const pool = useThreads(lm, o.threads);
-      const e = explain(lm, text, { numBeams: o.beams, topK: o.topK, maxSourceTokens: o.maxTokens });
+      const e = explain(lm, text, { numBeams: o.beams, topK: o.topK, maxSourceTokens: o.maxTokens, target: o.target });
       await pool?.close();
       process.stdout.write(JSON.stringify(e) + '\n');
     });

@@ -4,6 +4,8 @@ import type { AttentionKind, DecodingStep, Explanation } from '../../shared/expl
 import { generate, type GenerationResult } from '../generation/generate';
 import type { LoadedModel } from '../loading/loadModel';
 import type { StepAttention } from '../marian';
+import { encodeForcedTarget } from './forced';
+import { logitLens } from './logitLens';
 
 export interface TranslateOptions {
   /** Beams (1 = greedy); defaults to 1. */
@@ -21,8 +23,12 @@ export interface TranslateOptions {
 }
 
 export interface ExplainOptions extends TranslateOptions {
-  /** Candidates recorded per decoding step; defaults to 5. */
+  /** Candidates recorded per decoding step (and per logit-lens row); defaults to 5. */
   topK?: number;
+  /** Teacher forcing: score this translation instead of generating one (greedy; numBeams is ignored). */
+  target?: string;
+  /** A branch: these tokens (after the start token) are taken as given, then greedy decoding continues. */
+  forcedPrefix?: number[];
 }
 
 interface Encoded {
@@ -100,9 +106,16 @@ export function explain(lm: LoadedModel, text: string, opts: ExplainOptions = {}
   const enc = lm.model.encode(src.ids, { capture: true, shouldStop: opts.shouldStop });
   const mem = lm.model.crossMemory(enc);
   const t2 = performance.now();
-  const numBeams = opts.numBeams ?? 1;
-  const result = generate(lm.model, mem, generationOptions(lm, opts, opts.topK ?? 5, numBeams === 1));
+  const topK = opts.topK ?? 5;
+  const forcing = opts.target !== undefined || opts.forcedPrefix !== undefined;
+  const numBeams = forcing ? 1 : opts.numBeams ?? 1;
+  // a given target may fill every decoder position (one per token fed: the start token and all but </s>)
+  const lengthLimit = opts.target !== undefined ? { maxNewTokens: cfg.maxPositions } : {};
+  const genOpts = generationOptions(lm, { ...opts, ...lengthLimit, numBeams }, topK, numBeams === 1);
+  const forced = opts.target !== undefined ? encodeForcedTarget(lm, opts.target, genOpts.maxLength - 1) : undefined;
+  const result = generate(lm.model, mem, { ...genOpts, forcedIds: forced?.ids ?? opts.forcedPrefix });
   const rows = result.attention ?? teacherForcedAttention(lm, result, mem, opts.shouldStop);
+  const lens = logitLens(lm.model, rows, result.ids, genOpts, topK, (id) => lm.tokenizer.idToPiece(id));
   const t3 = performance.now();
 
   const tok = lm.tokenizer;
@@ -115,6 +128,7 @@ export function explain(lm: LoadedModel, text: string, opts: ExplainOptions = {}
     chosenId: s.chosenId,
     chosenPiece: tok.idToPiece(s.chosenId),
     chosenProb: s.chosenProb,
+    chosenRank: s.chosenRank,
     topIds: s.topIds,
     topPieces: s.topIds.map((id) => tok.idToPiece(id)),
     topProbs: s.topProbs,
@@ -145,6 +159,9 @@ export function explain(lm: LoadedModel, text: string, opts: ExplainOptions = {}
     attentions: { encoder, decoder, cross },
     positional: { positions, dModel: cfg.dModel, values: toNumbers(lm.model.positions(positions)) },
     steps,
+    ...(forced ? { forced: true, targetNotes: forced.notes } : {}),
+    logProb: steps.reduce((sum, s) => sum + Math.log(s.chosenProb), 0),
+    logitLens: lens,
     numBeams,
     timingsMs: { tokenize: t1 - t0, encode: t2 - t1, decode: t3 - t2, total: performance.now() - t0 },
   };
@@ -156,7 +173,7 @@ function teacherForcedAttention(lm: LoadedModel, result: GenerationResult, mem: 
   const rows: StepAttention[] = [];
   for (let t = 0; t < result.ids.length - 1; t++) {
     throwIfStopped(shouldStop);
-    const capture: StepAttention = { self: [], cross: [] };
+    const capture: StepAttention = { self: [], cross: [], layerOutputs: [] };
     lm.model.decodeStep([result.ids[t]], [state], mem, undefined, capture);
     rows.push(capture);
   }

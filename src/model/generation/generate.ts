@@ -9,6 +9,8 @@ import { topK } from './topk';
 export interface StepTopK {
   chosenId: number;
   chosenProb: number;
+  /** 1 + the number of candidates ranked above the chosen one (1 = the model's own first choice). */
+  chosenRank: number;
   topIds: number[];
   topProbs: number[];
 }
@@ -25,13 +27,18 @@ export interface GenerateOptions extends GenerationSettings {
   topK: number;
   captureAttention?: boolean;
   shouldStop?: ShouldStop;
+  /**
+   * Teacher forcing (greedy only): the tokens after the start token to take instead of the argmax, scored by the
+   * same processed distribution; decoding goes on greedily after them unless they end with eos.
+   */
+  forcedIds?: readonly number[];
 }
 
 /**
  * The probability view of one processed score row: softmax normaliser and top-k, computed once per row, on first
  * use (beam search makes one per beam and step, and reads only those of the beams its candidates extend).
  */
-class StepDistribution {
+export class StepDistribution {
   private ready = false;
   private max = 0;
   private sum = 0;
@@ -70,14 +77,24 @@ class StepDistribution {
     return Math.exp(this.scores[id] - this.max) / this.sum;
   }
 
+  /** Rank of `id` in the order topK uses (higher score first, lower id first on ties); 1 for the argmax. */
+  rank(id: number): number {
+    if (!this.ready) this.prepare();
+    if (id === this.bestId) return 1;
+    const s = this.scores, v = s[id];
+    let above = 0;
+    for (let i = 0; i < s.length; i++) if (s[i] > v || (s[i] === v && i < id)) above++;
+    return above + 1;
+  }
+
   step(chosen: number): StepTopK {
     if (!this.ready) this.prepare();
-    return { chosenId: chosen, chosenProb: this.prob(chosen), topIds: this.topIds, topProbs: this.topProbs };
+    return { chosenId: chosen, chosenProb: this.prob(chosen), chosenRank: this.rank(chosen), topIds: this.topIds, topProbs: this.topProbs };
   }
 }
 
 export function generate(model: MarianModel, mem: CrossMemory, opts: GenerateOptions): GenerationResult {
-  return opts.numBeams > 1 ? beamSearch(model, mem, opts) : greedy(model, mem, opts);
+  return opts.numBeams > 1 && !opts.forcedIds ? beamSearch(model, mem, opts) : greedy(model, mem, opts);
 }
 
 function greedy(model: MarianModel, mem: CrossMemory, opts: GenerateOptions): GenerationResult {
@@ -89,17 +106,20 @@ function greedy(model: MarianModel, mem: CrossMemory, opts: GenerateOptions): Ge
   const state = model.newDecoderState(opts.maxLength);
   // processed in place: float32 holds every value the processors write (−∞, 0), so the scores read as before
   const scores = new Float32Array(V);
+  const forced = opts.forcedIds ?? [];
   while (ids.length < opts.maxLength) {
     throwIfStopped(opts.shouldStop);
-    const capture: StepAttention | undefined = attention ? { self: [], cross: [] } : undefined;
+    const capture: StepAttention | undefined = attention ? { self: [], cross: [], layerOutputs: [] } : undefined;
     model.decodeStep([ids[ids.length - 1]], [state], mem, scores, capture);
     if (capture) attention!.push(capture);
     applyLogitsProcessors(scores, ids, opts, cfg.eosTokenId);
     const dist = new StepDistribution(scores, opts.topK);
-    const next = dist.best;
+    // the forced token while there is one (teacher forcing), else the argmax
+    const t = ids.length - 1;
+    const next = t < forced.length ? forced[t] : dist.best;
     steps.push(dist.step(next));
     ids.push(next);
-    if (next === cfg.eosTokenId) break;
+    if (next === cfg.eosTokenId && t >= forced.length - 1) break;
   }
   return { ids, steps, attention };
 }
