@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { ModelFileError } from '../model';
 import { registerExplain } from './commands/explain';
 import { registerGrad } from './commands/grad';
+import { registerTrace } from './commands/trace';
 import { registerTranslate } from './commands/translate';
 
 // a closed pipe (`attention-lens explain … | head`) is a normal way for a reader to stop
@@ -18,6 +19,7 @@ const program = new Command()
 
 registerTranslate(program);
 registerExplain(program);
+registerTrace(program);
 registerGrad(program);
 
 program.parseAsync(process.argv).catch((e: unknown) => {

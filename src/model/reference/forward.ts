@@ -1,7 +1,8 @@
 /** The reference encoder and decoder stacks: the input layer, then every layer in turn, each returning its record. */
 import type { MarianConfig } from '../loading/config';
 import type { MarianWeights } from '../loading/weights';
-import { decoderLayer, embed, encoderLayer, plainProduct, type MatrixProduct } from './layers';
+import { decoderLayer, embed, encoderLayer, type MatrixProduct } from './layers';
+import { matmulNaive } from './matmul';
 import type { LayerRecord, StackRecord } from './records';
 
 export interface StackOptions {
@@ -13,7 +14,7 @@ export interface StackOptions {
 
 /** The encoder: embed the source tokens, then each encoder layer reads the previous one's output. */
 export function encoderStack(cfg: MarianConfig, weights: MarianWeights, ids: number[], opts: StackOptions = {}): StackRecord {
-  const product = opts.product ?? plainProduct;
+  const product = opts.product ?? matmulNaive;
   const embedding = embed(cfg, weights, ids);
   const layers: LayerRecord[] = [];
   let x = embedding.input;
@@ -32,7 +33,7 @@ export function encoderStack(cfg: MarianConfig, weights: MarianWeights, ids: num
 export function decoderStack(
   cfg: MarianConfig, weights: MarianWeights, ids: number[], encoderOutput: Float32Array, opts: StackOptions = {},
 ): StackRecord {
-  const product = opts.product ?? plainProduct;
+  const product = opts.product ?? matmulNaive;
   const sourceLength = encoderOutput.length / cfg.dModel;
   const embedding = embed(cfg, weights, ids);
   const layers: LayerRecord[] = [];

@@ -5,6 +5,6 @@
 export * from './records';
 export {
   activation, addAndNorm, crossAttention, decoderLayer, embed, encoderLayer, feedForward, layerNorm, linear, logits,
-  plainProduct, scaledDotProductAttention, selfAttention, type AttentionOptions, type MatrixProduct,
+  scaledDotProductAttention, selfAttention, type AttentionOptions, type MatrixProduct,
 } from './layers';
 export { decoderStack, encoderStack, type StackOptions } from './forward';

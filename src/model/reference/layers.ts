@@ -10,30 +10,20 @@ import type { Activation, MarianConfig } from '../loading/config';
 import type { AttentionWeights, DecoderLayerWeights, EncoderLayerWeights, LayerNormWeights, Linear, MarianWeights } from '../loading/weights';
 import { erf } from '../network/ops';
 import { sinusoidalPositions } from '../network/positions';
+import { matmulNaive } from './matmul';
 import type {
   AddAndNormRecord, AttentionKindName, AttentionRecord, EmbeddingRecord, FeedForwardRecord, HeadRecord, LayerRecord, NormRecord,
 } from './records';
 
 /**
  * out[i, j] = Σₖ a[i, k]·b[j, k] + bias[j] for a [M, K] and b [N, K] (PyTorch's [out, in] weight layout).
- * The reference uses the plain loops below; a caller may pass a faster product with the same arithmetic
- * (kernels/matmul.ts's matmulTransB is one), which changes no result.
+ * The reference uses the textbook triple loop (./matmul.ts); a caller may pass a faster product with the same
+ * arithmetic (kernels/matmul.ts's matmulTransB is one), which changes no result.
  */
 export type MatrixProduct = (a: Float32Array, M: number, K: number, b: Float32Array, N: number, out: Float32Array, bias?: Float32Array) => void;
 
-export const plainProduct: MatrixProduct = (a, M, K, b, N, out, bias) => {
-  for (let i = 0; i < M; i++) {
-    for (let j = 0; j < N; j++) {
-      let s = 0;
-      for (let k = 0; k < K; k++) s += a[i * K + k] * b[j * K + k];
-      // the bias joins the double sum, then the result rounds to float32 as it is stored
-      out[i * N + j] = s + (bias ? bias[j] : 0);
-    }
-  }
-};
-
 /** A Linear layer over `rows` rows: x · Wᵀ + b. */
-export function linear(x: Float32Array, rows: number, w: Linear, product: MatrixProduct = plainProduct): Float32Array {
+export function linear(x: Float32Array, rows: number, w: Linear, product: MatrixProduct = matmulNaive): Float32Array {
   const out = new Float32Array(rows * w.outDim);
   product(x, rows, w.inDim, w.weight, w.outDim, out, w.bias);
   return out;
@@ -151,7 +141,7 @@ function columns(m: Float32Array, rows: number, d: number, c0: number, width: nu
 /** Self-attention: queries, keys and values all come from the same rows x. */
 export function selfAttention(
   kind: 'encoder' | 'decoder', w: AttentionWeights, heads: number, x: Float32Array, rows: number, opts: AttentionOptions,
-  product: MatrixProduct = plainProduct,
+  product: MatrixProduct = matmulNaive,
 ): Omit<AttentionRecord, keyof AddAndNormRecord> {
   return multiHeadAttention(kind, w, heads, x, rows, x, rows, opts, product);
 }
@@ -159,7 +149,7 @@ export function selfAttention(
 /** Encoder–decoder attention: the decoder's rows ask, the encoder's output rows answer (keys and values). */
 export function crossAttention(
   w: AttentionWeights, heads: number, x: Float32Array, rows: number, encoderOutput: Float32Array, sourceLength: number,
-  keyMask: ArrayLike<number> | undefined, product: MatrixProduct = plainProduct,
+  keyMask: ArrayLike<number> | undefined, product: MatrixProduct = matmulNaive,
 ): Omit<AttentionRecord, keyof AddAndNormRecord> {
   return multiHeadAttention('cross', w, heads, x, rows, encoderOutput, sourceLength, { causal: false, keyMask }, product);
 }
@@ -214,7 +204,7 @@ export function activation(x: number, act: Activation): number {
 
 /** Position-wise feed-forward network: fc2(activation(fc1(x))), the same for every row. */
 export function feedForward(
-  w: Pick<EncoderLayerWeights, 'fc1' | 'fc2'>, x: Float32Array, rows: number, act: Activation, product: MatrixProduct = plainProduct,
+  w: Pick<EncoderLayerWeights, 'fc1' | 'fc2'>, x: Float32Array, rows: number, act: Activation, product: MatrixProduct = matmulNaive,
 ): Omit<FeedForwardRecord, keyof AddAndNormRecord> {
   // expand to the wider hidden size
   const preActivation = linear(x, rows, w.fc1, product);
@@ -229,7 +219,7 @@ export function feedForward(
 /** One encoder layer: self-attention → add & norm → feed-forward → add & norm. */
 export function encoderLayer(
   cfg: MarianConfig, w: EncoderLayerWeights, x: Float32Array, rows: number, keyMask?: ArrayLike<number>,
-  product: MatrixProduct = plainProduct,
+  product: MatrixProduct = matmulNaive,
 ): LayerRecord {
   const attn = selfAttention('encoder', w.selfAttn, cfg.encoderHeads, x, rows, { causal: false, keyMask }, product);
   const self: AttentionRecord = { ...attn, ...addAndNorm(x, attn.output, rows, w.selfAttnNorm, cfg.layerNormEps) };
@@ -244,7 +234,7 @@ export function encoderLayer(
  */
 export function decoderLayer(
   cfg: MarianConfig, w: DecoderLayerWeights, x: Float32Array, rows: number,
-  encoderOutput: Float32Array, sourceLength: number, sourceMask?: ArrayLike<number>, product: MatrixProduct = plainProduct,
+  encoderOutput: Float32Array, sourceLength: number, sourceMask?: ArrayLike<number>, product: MatrixProduct = matmulNaive,
 ): LayerRecord {
   const eps = cfg.layerNormEps;
   const selfAttn = selfAttention('decoder', w.selfAttn, cfg.decoderHeads, x, rows, { causal: true }, product);
@@ -257,7 +247,7 @@ export function decoderLayer(
 }
 
 /** Output layer: h · Eᵀ + final_logits_bias, one score per vocabulary entry (softmax of them = next-token probabilities). */
-export function logits(weights: MarianWeights, vocab: number, h: Float32Array, rows: number, product: MatrixProduct = plainProduct): Float32Array {
+export function logits(weights: MarianWeights, vocab: number, h: Float32Array, rows: number, product: MatrixProduct = matmulNaive): Float32Array {
   const d = h.length / rows;
   const out = new Float32Array(rows * vocab);
   product(h, rows, d, weights.lmHead, vocab, out, weights.finalLogitsBias);
