@@ -1,12 +1,20 @@
-/** The Marian encoder–decoder forward pass (post-LayerNorm, as Hugging Face's MarianMTModel computes it). */
-import { multiHeadAttention } from './network/attention';
+/**
+ * The Marian encoder–decoder (Hugging Face's MarianMTModel, post-LayerNorm), composed from the units in network/:
+ *   encoder      = embed, then N × encoderLayer (self-attention, feed-forward)
+ *   decoder step = embed, then N × decoderLayer (masked self-attention, cross-attention, feed-forward), then logits
+ * src/model/reference/ computes the same numbers with plain loops; this class adds what makes it fast: a key/value
+ * cache per hypothesis, scratch buffers reused across steps, and matrix products from kernels/ (optionally split
+ * over threads).
+ */
 import { throwIfStopped, type ShouldStop } from './cancel';
 import type { MarianConfig } from './loading/config';
+import type { MarianWeights } from './loading/weights';
 import { matmulTransB } from './kernels/matmul';
 import type { MatmulFn, MatmulPool } from './kernels/parallel/matmulPool';
-import { activateInPlace, addInPlace, layerNormInPlace } from './network/ops';
-import { sinusoidalPositions } from './network/positions';
-import type { AttentionWeights, EncoderLayerWeights, LayerNormWeights, Linear, MarianWeights } from './loading/weights';
+import { encoderKeyValues, type EncoderKeyValues, type KeyValues } from './network/attention';
+import { embed, PositionTable } from './network/embed';
+import { decoderLayer, encoderLayer, logits, type DecoderLayerAttention, type LayerScratch } from './network/layers';
+import type { Network } from './network/linear';
 
 export interface EncoderOutput {
   length: number;
@@ -20,50 +28,44 @@ export interface EncoderOutput {
   attentions?: Float32Array[];
 }
 
-/** Cross-attention keys and values per decoder layer, computed once per source sentence. */
+/** Cross-attention keys and values of every decoder layer, computed once per source sentence. */
 export interface CrossMemory {
   length: number;
   attentionMask?: ArrayLike<number>;
-  keys: Float32Array[];
-  values: Float32Array[];
+  /** Per decoder layer: the encoder output projected to its keys and values [length, dModel]. */
+  layers: EncoderKeyValues[];
 }
 
-/** One hypothesis's self-attention cache: per layer [capacity, dModel] keys and values. */
+/** One hypothesis's self-attention cache: per decoder layer, keys and values [capacity, dModel], `length` rows filled. */
 export interface DecoderState {
   length: number;
   capacity: number;
-  keys: Float32Array[];
-  values: Float32Array[];
+  layers: KeyValues[];
 }
 
-/** Attention rows of a single-hypothesis decoder step: per layer [heads, keys]. */
-export interface StepAttention {
-  self: Float32Array[];
-  cross: Float32Array[];
+/** What a single-hypothesis decoder step captures: per layer, attention rows [heads, keys]. */
+export interface StepAttention extends DecoderLayerAttention {
   /** When given, receives each decoder layer's output row [dModel] (the logit lens reads these). */
   layerOutputs?: Float32Array[];
 }
 
-interface StepWorkspace {
-  B: number;
+/** Scratch rows reused by every layer and step, grown when a call needs more rows or keys. */
+interface Workspace extends LayerScratch {
+  rows: number;
+  /** [rows, dModel] the decoder's residual stream. */
   x: Float32Array;
-  q: Float32Array;
-  kv: Float32Array;
-  ctx: Float32Array;
-  tmp: Float32Array;
-  ffn: Float32Array;
-  scores: Float32Array;
 }
 
-export class MarianModel {
+export class MarianModel implements Network {
+  /** The matrix product every layer uses: this thread's kernels, or a pool's split over threads (same results). */
+  matmul: MatmulFn = matmulTransB;
   private readonly embedScale: number;
-  private positionTable: Float32Array;
-  private workspace?: StepWorkspace;
-  private matmul: MatmulFn = matmulTransB;
+  private readonly positionTable: PositionTable;
+  private workspace?: Workspace;
 
   constructor(readonly config: MarianConfig, readonly weights: MarianWeights) {
     this.embedScale = config.scaleEmbedding ? Math.sqrt(config.dModel) : 1;
-    this.positionTable = sinusoidalPositions(Math.min(config.maxPositions, 64), config.dModel);
+    this.positionTable = new PositionTable(config.dModel, Math.min(config.maxPositions, 64));
   }
 
   /**
@@ -76,217 +78,112 @@ export class MarianModel {
 
   /** The sinusoid rows for positions [0, n): exactly what is added to the scaled embeddings. */
   positions(n: number): Float32Array {
-    const d = this.config.dModel;
-    if (n * d > this.positionTable.length) this.positionTable = sinusoidalPositions(Math.max(n, 2 * this.positionTable.length / d), d);
-    return this.positionTable.subarray(0, n * d);
+    return this.positionTable.rows(n);
   }
 
-  private embed(ids: ArrayLike<number>, startPos: number, out: Float32Array): void {
-    const d = this.config.dModel;
-    const emb = this.weights.embeddings;
-    const pos = this.positions(startPos + ids.length);
-    for (let i = 0; i < ids.length; i++) {
-      const eo = ids[i] * d, po = (startPos + i) * d, oo = i * d;
-      for (let c = 0; c < d; c++) out[oo + c] = emb[eo + c] * this.embedScale + pos[po + c];
-    }
-  }
-
+  /** The encoder: embed the source, then every encoder layer. */
   encode(ids: number[], opts: { capture?: boolean; shouldStop?: ShouldStop; attentionMask?: ArrayLike<number> } = {}): EncoderOutput {
     const cfg = this.config;
     const d = cfg.dModel, n = ids.length, H = cfg.encoderHeads;
     for (const id of ids) if (!(Number.isInteger(id) && id >= 0 && id < cfg.vocabSize)) throw new RangeError(`token id ${id} is outside the vocabulary`);
     if (n > cfg.maxPositions) throw new RangeError(`${n} tokens exceed the model's ${cfg.maxPositions} positions`);
-    const x = new Float32Array(n * d);
-    this.embed(ids, 0, x);
     const mask = opts.attentionMask;
     if (mask && mask.length !== n) throw new RangeError(`attention mask has ${mask.length} entries for ${n} tokens`);
+    const x = new Float32Array(n * d); // [n, dModel] the residual stream
+    embed(this, this.positionTable, this.embedScale, ids, n, 0, x);
     const result: EncoderOutput = { length: n, hidden: x, attentionMask: mask };
     if (opts.capture) {
       result.embeddingOutput = x.slice();
       result.attentions = [];
     }
-    const q = new Float32Array(n * d), k = new Float32Array(n * d), v = new Float32Array(n * d), ctx = new Float32Array(n * d);
-    const tmp = new Float32Array(n * d), scores = new Float32Array(n);
-    const ffn = new Float32Array(n * cfg.encoderFfn);
+    const ws = this.scratch(n, n);
+    const selfKV: KeyValues = { keys: new Float32Array(n * d), values: new Float32Array(n * d) };
     for (const layer of this.weights.encoder) {
       throwIfStopped(opts.shouldStop);
-      const probs = opts.capture ? new Float32Array(H * n * n) : undefined;
-      this.selfAttention(layer.selfAttn, x, n, H, q, k, v, ctx, tmp, scores, probs, mask);
-      this.addAndNorm(x, tmp, n, layer.selfAttnNorm);
-      this.feedForwardBlock(layer, x, n, ffn, tmp);
+      const probs = opts.capture ? new Float32Array(H * n * n) : undefined; // [heads, n, n]
+      encoderLayer(this, layer, x, n, mask, selfKV, ws, probs);
       if (probs) result.attentions!.push(probs);
     }
     return result;
   }
 
-  private selfAttention(
-    w: AttentionWeights, x: Float32Array, n: number, heads: number,
-    q: Float32Array, k: Float32Array, v: Float32Array, ctx: Float32Array, out: Float32Array, scores: Float32Array, probs?: Float32Array,
-    mask?: ArrayLike<number>,
-  ): void {
-    const d = this.config.dModel;
-    this.linear(w.q, x, n, q);
-    this.linear(w.k, x, n, k);
-    this.linear(w.v, x, n, v);
-    multiHeadAttention(q, n, k, v, n, d, heads, ctx, scores, probs, -1, mask);
-    this.linear(w.out, ctx, n, out);
-  }
-
-  /** Post-LayerNorm residual: x = LayerNorm(x + sublayerOut) over `rows` rows. */
-  private addAndNorm(x: Float32Array, sublayerOut: Float32Array, rows: number, norm: LayerNormWeights): void {
-    const d = this.config.dModel;
-    addInPlace(x, sublayerOut, rows * d);
-    layerNormInPlace(x, rows, d, norm.gamma, norm.beta, this.config.layerNormEps);
-  }
-
-  /** An attention sub-layer's output projection of `ctx`, then the residual and its LayerNorm. */
-  private projectAddNorm(out: Linear, ctx: Float32Array, x: Float32Array, rows: number, tmp: Float32Array, norm: LayerNormWeights): void {
-    this.linear(out, ctx, rows, tmp);
-    this.addAndNorm(x, tmp, rows, norm);
-  }
-
-  /** fc2(act(fc1(x))), then the residual and the layer's final LayerNorm. */
-  private feedForwardBlock(layer: EncoderLayerWeights, x: Float32Array, rows: number, hidden: Float32Array, tmp: Float32Array): void {
-    this.linear(layer.fc1, x, rows, hidden);
-    activateInPlace(hidden, rows * layer.fc1.outDim, this.config.activation);
-    this.linear(layer.fc2, hidden, rows, tmp);
-    this.addAndNorm(x, tmp, rows, layer.finalNorm);
-  }
-
+  /** Projects the encoder output to every decoder layer's cross-attention keys and values (once per sentence). */
   crossMemory(enc: EncoderOutput): CrossMemory {
-    const n = enc.length, d = this.config.dModel;
-    const keys: Float32Array[] = [], values: Float32Array[] = [];
-    for (const layer of this.weights.decoder) {
-      const k = new Float32Array(n * d), v = new Float32Array(n * d);
-      this.linear(layer.encoderAttn.k, enc.hidden, n, k);
-      this.linear(layer.encoderAttn.v, enc.hidden, n, v);
-      keys.push(k);
-      values.push(v);
-    }
-    return { length: n, keys, values, attentionMask: enc.attentionMask };
+    const layers = this.weights.decoder.map((layer) => encoderKeyValues(this, layer.encoderAttn, enc.hidden, enc.length, enc.attentionMask));
+    return { length: enc.length, attentionMask: enc.attentionMask, layers };
   }
 
   newDecoderState(capacity: number): DecoderState {
     const d = this.config.dModel;
-    const keys: Float32Array[] = [], values: Float32Array[] = [];
-    for (let l = 0; l < this.config.decoderLayers; l++) {
-      keys.push(new Float32Array(capacity * d));
-      values.push(new Float32Array(capacity * d));
-    }
-    return { length: 0, capacity, keys, values };
+    const layers = Array.from({ length: this.config.decoderLayers }, () => ({ keys: new Float32Array(capacity * d), values: new Float32Array(capacity * d) }));
+    return { length: 0, capacity, layers };
   }
 
   copyDecoderState(from: DecoderState, to: DecoderState): void {
     const used = from.length * this.config.dModel;
-    for (let l = 0; l < from.keys.length; l++) {
-      to.keys[l].set(from.keys[l].subarray(0, used));
-      to.values[l].set(from.values[l].subarray(0, used));
+    for (let l = 0; l < from.layers.length; l++) {
+      to.layers[l].keys.set(from.layers[l].keys.subarray(0, used));
+      to.layers[l].values.set(from.layers[l].values.subarray(0, used));
     }
     to.length = from.length;
   }
 
-  /** Scratch rows for decodeStep, reused across steps (grown when B or the key count outgrows them). */
-  private stepWorkspace(B: number, keys: number): StepWorkspace {
-    const ws = this.workspace;
-    if (ws && ws.B >= B && ws.scores.length >= keys) return ws;
-    const d = this.config.dModel;
-    const rows = Math.max(B, ws?.B ?? 0);
-    this.workspace = {
-      B: rows,
-      x: new Float32Array(rows * d), q: new Float32Array(rows * d), kv: new Float32Array(rows * d),
-      ctx: new Float32Array(rows * d), tmp: new Float32Array(rows * d), ffn: new Float32Array(rows * this.config.decoderFfn),
-      scores: new Float32Array(Math.max(keys, 2 * (ws?.scores.length ?? 0), 64)),
-    };
-    return this.workspace;
-  }
-
   /**
    * Feeds one token to each of `tokens.length` hypotheses (row b uses states[b]), appends to their caches,
-   * and writes the next-token logits [B, vocab] to `logits` (when given) and/or the final hidden rows.
+   * and writes the next-token logits [B, vocab] to `logitsOut` (when given).
    * `capture` (single hypothesis only) receives that step's attention rows.
    */
   decodeStep(
     tokens: ArrayLike<number>, states: DecoderState[], mem: CrossMemory,
-    logits: Float32Array | undefined, capture?: StepAttention,
+    logitsOut: Float32Array | undefined, capture?: StepAttention,
   ): void {
-    const cfg = this.config;
-    const d = cfg.dModel, B = tokens.length, H = cfg.decoderHeads;
-    const pos = states[0].length;
-    for (const s of states) if (s.length !== pos || pos >= s.capacity) throw new RangeError('decoder states out of step or full');
-    const ws = this.stepWorkspace(B, Math.max(pos + 1, mem.length));
-    const { x, q, kv, ctx, tmp, ffn, scores } = ws;
-    const embPos = this.positions(pos + 1).subarray(pos * d, (pos + 1) * d);
-    const emb = this.weights.embeddings, scale = this.embedScale;
-    for (let b = 0; b < B; b++) {
-      const eo = tokens[b] * d;
-      for (let c = 0; c < d; c++) x[b * d + c] = emb[eo + c] * scale + embPos[c];
-    }
-    for (let l = 0; l < this.weights.decoder.length; l++) {
-      const layer = this.weights.decoder[l];
-      // masked self-attention: the new key/value rows join each hypothesis's cache
-      this.linear(layer.selfAttn.q, x, B, q);
-      if (B === 1) {
-        // one hypothesis: project straight into its cache row
-        this.linear(layer.selfAttn.k, x, 1, states[0].keys[l], pos * d);
-        this.linear(layer.selfAttn.v, x, 1, states[0].values[l], pos * d);
-      } else {
-        this.linear(layer.selfAttn.k, x, B, kv);
-        for (let b = 0; b < B; b++) states[b].keys[l].set(kv.subarray(b * d, (b + 1) * d), pos * d);
-        this.linear(layer.selfAttn.v, x, B, kv);
-        for (let b = 0; b < B; b++) states[b].values[l].set(kv.subarray(b * d, (b + 1) * d), pos * d);
-      }
-      for (let b = 0; b < B; b++) {
-        const probs = capture ? new Float32Array(H * (pos + 1)) : undefined;
-        multiHeadAttention(q, 1, states[b].keys[l], states[b].values[l], pos + 1, d, H, ctx, scores, probs, -1, undefined, b * d);
-        if (capture && probs) capture.self.push(probs);
-      }
-      this.projectAddNorm(layer.selfAttn.out, ctx, x, B, tmp, layer.selfAttnNorm);
-      // encoder–decoder attention
-      this.linear(layer.encoderAttn.q, x, B, q);
-      for (let b = 0; b < B; b++) {
-        const probs = capture ? new Float32Array(H * mem.length) : undefined;
-        multiHeadAttention(q, 1, mem.keys[l], mem.values[l], mem.length, d, H, ctx, scores, probs, -1, mem.attentionMask, b * d);
-        if (capture && probs) capture.cross.push(probs);
-      }
-      this.projectAddNorm(layer.encoderAttn.out, ctx, x, B, tmp, layer.encoderAttnNorm);
-      this.feedForwardBlock(layer, x, B, ffn, tmp);
-      if (capture?.layerOutputs) capture.layerOutputs.push(x.slice(0, d));
-    }
-    for (const s of states) s.length = pos + 1;
-    if (logits) this.matmul(x, B, d, this.weights.lmHead, cfg.vocabSize, logits, this.weights.finalLogitsBias);
+    this.decode(tokens, 1, states, mem, logitsOut, capture);
   }
 
   /**
-   * Decoding without a self-attention cache (Hugging Face's use_cache=False): runs the decoder over the whole
-   * prefix `ids` (one hypothesis) with causal self-attention and writes the last position's logits. Every row is
-   * computed as decodeStep computes it, so the logits are identical; it exists for the benchmark, which compares
-   * both algorithms with onnxruntime.
+   * Decoding without a kept cache (Hugging Face's use_cache=False): runs the decoder over the whole prefix `ids`
+   * (one hypothesis) with causal self-attention and writes the last position's logits. The same decoder layers
+   * compute every row, so the logits equal decodeStep's; the benchmark compares both algorithms with onnxruntime.
    */
-  decodePrefix(ids: ArrayLike<number>, mem: CrossMemory, logits: Float32Array): void {
-    const cfg = this.config;
-    const d = cfg.dModel, T = ids.length, H = cfg.decoderHeads;
-    if (T < 1) throw new RangeError('empty decoder prefix');
-    const x = new Float32Array(T * d);
-    this.embed(ids, 0, x);
-    const q = new Float32Array(T * d), k = new Float32Array(T * d), v = new Float32Array(T * d), ctx = new Float32Array(T * d);
-    const tmp = new Float32Array(T * d), scores = new Float32Array(Math.max(T, mem.length));
-    const ffn = new Float32Array(T * cfg.decoderFfn);
-    for (let l = 0; l < this.weights.decoder.length; l++) {
-      const layer = this.weights.decoder[l];
-      this.linear(layer.selfAttn.q, x, T, q);
-      this.linear(layer.selfAttn.k, x, T, k);
-      this.linear(layer.selfAttn.v, x, T, v);
-      multiHeadAttention(q, T, k, v, T, d, H, ctx, scores, undefined, 0);
-      this.projectAddNorm(layer.selfAttn.out, ctx, x, T, tmp, layer.selfAttnNorm);
-      this.linear(layer.encoderAttn.q, x, T, q);
-      multiHeadAttention(q, T, mem.keys[l], mem.values[l], mem.length, d, H, ctx, scores, undefined, -1, mem.attentionMask);
-      this.projectAddNorm(layer.encoderAttn.out, ctx, x, T, tmp, layer.encoderAttnNorm);
-      this.feedForwardBlock(layer, x, T, ffn, tmp);
-    }
-    this.matmul(x, 1, d, this.weights.lmHead, cfg.vocabSize, logits, this.weights.finalLogitsBias, (T - 1) * d);
+  decodePrefix(ids: ArrayLike<number>, mem: CrossMemory, logitsOut: Float32Array): void {
+    if (ids.length < 1) throw new RangeError('empty decoder prefix');
+    this.decode(ids, ids.length, [this.newDecoderState(ids.length)], mem, logitsOut);
   }
 
-  private linear(w: Linear, x: Float32Array, rows: number, out: Float32Array, outOffset = 0): void {
-    this.matmul(x, rows, w.inDim, w.weight, w.outDim, out, w.bias, 0, outOffset);
+  /**
+   * The decoder: `newRows` new tokens for each hypothesis (tokens: [hypotheses·newRows]), which continue the
+   * positions in its cache: embed, every decoder layer, then the logits of each hypothesis's last row.
+   */
+  private decode(
+    tokens: ArrayLike<number>, newRows: number, states: DecoderState[], mem: CrossMemory,
+    logitsOut: Float32Array | undefined, capture?: StepAttention,
+  ): void {
+    const d = this.config.dModel, B = states.length;
+    const past = states[0].length;
+    for (const s of states) if (s.length !== past || past + newRows > s.capacity) throw new RangeError('decoder states out of step or full');
+    const ws = this.scratch(B * newRows, Math.max(past + newRows, mem.length));
+    const x = ws.x; // [B·newRows, dModel] the residual stream
+    embed(this, this.positionTable, this.embedScale, tokens, newRows, past, x);
+    for (let l = 0; l < this.weights.decoder.length; l++) {
+      decoderLayer(this, this.weights.decoder[l], x, newRows, past, states.map((s) => s.layers[l]), mem.layers[l], ws, capture);
+      if (capture?.layerOutputs) capture.layerOutputs.push(x.slice(0, d));
+    }
+    for (const s of states) s.length = past + newRows;
+    if (logitsOut) logits(this, x, B, newRows, logitsOut);
+  }
+
+  /** The workspace with at least `rows` rows and room for `keys` attention weights. */
+  private scratch(rows: number, keys: number): Workspace {
+    const ws = this.workspace;
+    if (ws && ws.rows >= rows && ws.scores.length >= keys) return ws;
+    const cfg = this.config, d = cfg.dModel;
+    const r = Math.max(rows, ws?.rows ?? 0);
+    this.workspace = {
+      rows: r,
+      x: new Float32Array(r * d), q: new Float32Array(r * d), kv: new Float32Array(r * d), ctx: new Float32Array(r * d),
+      sublayer: new Float32Array(r * d), hidden: new Float32Array(r * Math.max(cfg.encoderFfn, cfg.decoderFfn)),
+      scores: new Float32Array(Math.max(keys, 2 * (ws?.scores.length ?? 0), 64)),
+    };
+    return this.workspace;
   }
 }

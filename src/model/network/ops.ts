@@ -1,4 +1,4 @@
-/** Element-wise and row-wise operations of the Marian layers. */
+/** Element-wise and row-wise operations of the Marian layers (sums in doubles, stored as float32). */
 import type { Activation } from '../loading/config';
 
 /** In place: x[r] = γ·(x[r] − mean)/√(var + eps) + β for each of `rows` rows of width `d`. */
@@ -18,7 +18,11 @@ export function layerNormInPlace(x: Float32Array, rows: number, d: number, gamma
   }
 }
 
-/** In place softmax over x[off, off+n). Rows that are all −∞ become all zeros rather than NaN. */
+/**
+ * In place softmax over x[off, off+n): exp(x − max) stored as float32, divided by their sum taken over the unrounded
+ * doubles. Attention's weights (network/attention.ts). A row that is all −∞ (every key masked) becomes all zeros
+ * rather than NaN.
+ */
 export function softmaxInPlace(x: Float32Array, off: number, n: number): void {
   let max = -Infinity;
   for (let i = 0; i < n; i++) if (x[off + i] > max) max = x[off + i];
@@ -46,10 +50,12 @@ export function logSoftmax(x: Float32Array, off: number, n: number, out: Float64
   for (let i = 0; i < n; i++) out[i] = x[off + i] - lse;
 }
 
+/** x += y over the first n elements (the residual connection). */
 export function addInPlace(x: Float32Array, y: Float32Array, n: number): void {
   for (let i = 0; i < n; i++) x[i] += y[i];
 }
 
+/** The feed-forward activation in place: relu max(0, x), swish x·σ(x), or gelu x·Φ(x) (exact erf form, as Hugging Face). */
 export function activateInPlace(x: Float32Array, n: number, act: Activation): void {
   switch (act) {
     case 'relu':
