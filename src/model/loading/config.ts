@@ -1,4 +1,5 @@
 /** Parses a Marian `config.json` (and `generation_config.json`, or the generation keys old folders keep in config.json). */
+import { jsonSyntaxProblem } from '../../shared/safeText';
 import { ModelFileError } from './errors';
 
 export type Activation = 'relu' | 'gelu' | 'swish';
@@ -52,7 +53,7 @@ function parseJsonObject(file: string, text: string): Json {
   try {
     v = JSON.parse(text);
   } catch (e) {
-    throw new ModelFileError(file, `is not valid JSON (${(e as Error).message})`);
+    throw new ModelFileError(file, `is not valid JSON (${jsonSyntaxProblem(e, text)})`);
   }
   if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new ModelFileError(file, 'is not a JSON object');
   return v as Json;
@@ -122,7 +123,38 @@ export function parseMarianConfig(file: string, text: string): MarianConfig {
   for (const key of ['padTokenId', 'eosTokenId', 'decoderStartTokenId'] as const) {
     if (cfg[key] >= cfg.vocabSize) throw new ModelFileError(file, `${key} ${cfg[key]} is outside the vocabulary of ${cfg.vocabSize}`);
   }
+  const params = parameterCount(cfg);
+  if (params > MAX_PARAMETERS) {
+    throw new ModelFileError(file, `describes a model of ${params.toExponential(2)} parameters (d_model ${cfg.dModel}, vocab_size ${cfg.vocabSize}, ${cfg.encoderLayers}+${cfg.decoderLayers} layers); at most ${MAX_PARAMETERS.toExponential(2)} are supported`);
+  }
   return cfg;
+}
+
+/**
+ * Largest model accepted: 2^30 parameters (4 GiB as float32), eight times opus-mt-big. The sizes a config gives
+ * decide every allocation that follows, so they are bounded here, before any weight is read.
+ */
+export const MAX_PARAMETERS = 2 ** 30;
+
+/** Parameters of the network a config describes (embeddings once, as they are tied; an untied lm_head counted). */
+export function parameterCount(cfg: MarianConfig): number {
+  const d = cfg.dModel, V = cfg.vocabSize;
+  const attention = 4 * (d * d + d);
+  const norm = 2 * d;
+  const ffn = (f: number) => d * f + f + f * d + d;
+  const enc = cfg.encoderLayers * (attention + norm + ffn(cfg.encoderFfn) + norm);
+  const dec = cfg.decoderLayers * (2 * attention + 2 * norm + ffn(cfg.decoderFfn) + norm);
+  return V * d * (cfg.tieWordEmbeddings === false ? 2 : 1) + V + enc + dec;
+}
+
+/**
+ * Largest weight file a model of this config can come in: every parameter as float32, plus the tied copies and
+ * position tables checkpoints also store (encoder/decoder embed_tokens, lm_head, embed_positions), plus room for
+ * archive and header overhead. A bigger file is refused before it is read.
+ */
+export function weightFileCap(cfg: MarianConfig): number {
+  const copies = 3 * cfg.vocabSize * cfg.dModel + 2 * (cfg.maxPositions + 2) * cfg.dModel;
+  return 4 * (parameterCount(cfg) + copies) + 64 * 1024 * 1024;
 }
 
 /**
@@ -139,6 +171,12 @@ export function parseGenerationSettings(
   const bad = o.bad_words_ids ?? [];
   if (!Array.isArray(bad) || !bad.every((seq) => Array.isArray(seq) && seq.every((t) => Number.isSafeInteger(t) && t >= 0))) {
     throw new ModelFileError(source.file, `key "bad_words_ids" must be a list of token-id lists, got ${JSON.stringify(bad).slice(0, 80)}`);
+  }
+  // a vocabulary every token of which is banned outright can never produce a token
+  const bannedAlways = new Set<number>();
+  for (const seq of bad as number[][]) if (seq.length === 1 && seq[0] < cfg.vocabSize) bannedAlways.add(seq[0]);
+  if (bannedAlways.size === cfg.vocabSize) {
+    throw new ModelFileError(source.file, `key "bad_words_ids" bans every one of the ${cfg.vocabSize} tokens, so nothing can ever be generated`);
   }
   const forced = o.forced_eos_token_id;
   if (forced !== undefined && forced !== null && !(Number.isSafeInteger(forced) && (forced as number) < cfg.vocabSize)) {

@@ -1,9 +1,15 @@
-/** Every problem with user-supplied model files surfaces as this error, naming the file and what is wrong with it. */
+import { escapeControls } from '../../shared/safeText';
+
+/**
+ * Every problem with user-supplied model files surfaces as this error, naming the file and what is wrong with it.
+ * Both are shown with control and invisible characters escaped (see escapeControls): problems quote tensor names,
+ * pieces and globals from the file, and folder names are as untrusted as the files.
+ */
 export class ModelFileError extends Error {
   readonly problem: string;
   constructor(readonly file: string, problem: string) {
-    const shown = shorten(problem);
-    super(`${file}: ${shown}`);
+    const shown = escapeControls(shorten(problem));
+    super(`${escapeControls(file)}: ${shown}`);
     this.name = 'ModelFileError';
     this.problem = shown;
   }

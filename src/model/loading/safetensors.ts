@@ -1,4 +1,5 @@
 /** Reads the safetensors format (8-byte little-endian header length, JSON header, raw little-endian tensor data). */
+import { jsonSyntaxProblem } from '../../shared/safeText';
 import { ModelFileError } from './errors';
 
 export type DType = 'F32' | 'F16' | 'BF16';
@@ -11,29 +12,49 @@ export interface RawTensor {
   bytes: Uint8Array;
 }
 
-/** Header sizes above this are refused before any JSON parsing (real models have headers of a few hundred KB). */
-const MAX_HEADER_BYTES = 100 * 1024 * 1024;
+/**
+ * Header sizes above this are refused before any JSON parsing (real Marian headers are a few tens of KB; the
+ * largest published checkpoints, thousands of tensors, about 1 MB).
+ */
+export const MAX_HEADER_BYTES = 16 * 1024 * 1024;
 
-export function parseSafetensors(file: string, buf: Uint8Array): Map<string, RawTensor> {
+/** Where one tensor's bytes lie, relative to the start of the data section. */
+export interface TensorSpan {
+  dtype: DType;
+  shape: number[];
+  begin: number;
+  end: number;
+}
+
+/** Header length from the first 8 bytes, checked against the file size before anything else is read. */
+export function safetensorsHeaderLength(file: string, prefix: Uint8Array, fileSize: number): number {
+  if (fileSize < 8 || prefix.byteLength < 8) throw new ModelFileError(file, `file is ${fileSize} bytes, too short for a safetensors header`);
+  const headerLen = Number(new DataView(prefix.buffer, prefix.byteOffset, 8).getBigUint64(0, true));
+  if (headerLen > MAX_HEADER_BYTES || 8 + headerLen > fileSize) {
+    throw new ModelFileError(file, `header length ${headerLen} does not fit in a file of ${fileSize} bytes (truncated or not safetensors)`);
+  }
+  return headerLen;
+}
+
+/** Parses and checks the JSON header: dtypes, shapes, offsets inside the `dataLen`-byte data section, no overlaps. */
+export function parseSafetensorsHeader(file: string, headerBytes: Uint8Array, dataLen: number): Map<string, TensorSpan> {
   const fail = (problem: string): never => {
     throw new ModelFileError(file, problem);
   };
-  if (buf.byteLength < 8) fail(`file is ${buf.byteLength} bytes, too short for a safetensors header`);
-  const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-  const headerLen = Number(view.getBigUint64(0, true));
-  if (headerLen > MAX_HEADER_BYTES || 8 + headerLen > buf.byteLength) {
-    fail(`header length ${headerLen} does not fit in a file of ${buf.byteLength} bytes (truncated or not safetensors)`);
-  }
   let header: unknown;
+  let text = '';
   try {
-    header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(buf.subarray(8, 8 + headerLen)));
+    text = new TextDecoder('utf-8', { fatal: true }).decode(headerBytes);
+  } catch {
+    fail('header is not valid UTF-8 JSON (malformed UTF-8)');
+  }
+  try {
+    header = JSON.parse(text);
   } catch (e) {
-    fail(`header is not valid UTF-8 JSON (${(e as Error).message})`);
+    fail(`header is not valid UTF-8 JSON (${jsonSyntaxProblem(e, text)})`);
   }
   if (typeof header !== 'object' || header === null || Array.isArray(header)) fail('header is not a JSON object');
-  const dataStart = 8 + headerLen;
-  const dataLen = buf.byteLength - dataStart;
-  const tensors = new Map<string, RawTensor>();
+  const tensors = new Map<string, TensorSpan>();
   const spans: Array<[number, number, string]> = [];
   for (const [name, info] of Object.entries(header as Record<string, unknown>)) {
     if (name === '__metadata__') continue;
@@ -58,7 +79,7 @@ export function parseSafetensors(file: string, buf: Uint8Array): Map<string, Raw
       fail(`tensor "${name}" of shape [${(shape as number[]).join(', ')}] ${dt} needs ${count * BYTES[dt]} bytes but data_offsets span ${end - begin}`);
     }
     spans.push([begin, end, name]);
-    tensors.set(name, { dtype: dt, shape: shape as number[], bytes: buf.subarray(dataStart + begin, dataStart + end) });
+    tensors.set(name, { dtype: dt, shape: shape as number[], begin, end });
   }
   spans.sort((a, b) => a[0] - b[0]);
   for (let i = 1; i < spans.length; i++) {
@@ -67,25 +88,38 @@ export function parseSafetensors(file: string, buf: Uint8Array): Map<string, Raw
   return tensors;
 }
 
+/** A whole safetensors file already in memory: tensors are views into `buf`. */
+export function parseSafetensors(file: string, buf: Uint8Array): Map<string, RawTensor> {
+  const headerLen = safetensorsHeaderLength(file, buf, buf.byteLength);
+  const dataStart = 8 + headerLen;
+  const spans = parseSafetensorsHeader(file, buf.subarray(8, dataStart), buf.byteLength - dataStart);
+  const tensors = new Map<string, RawTensor>();
+  for (const [name, t] of spans) {
+    tensors.set(name, { dtype: t.dtype, shape: t.shape, bytes: buf.subarray(dataStart + t.begin, dataStart + t.end) });
+  }
+  return tensors;
+}
+
 /**
  * Widens one tensor to float32. F32 data is viewed in place when 4-byte aligned (the loaders read files so that it
  * is), otherwise that one tensor is copied; F16/BF16 are converted into a new array (4 bytes per weight resident —
- * the forward pass and its matmul kernel work on Float32Array only). New arrays are in shared memory, like the
- * file buffers, so matmul helper threads can read them.
+ * the forward pass and its matmul kernel work on Float32Array only). New arrays come from `alloc`: shared memory,
+ * like the file buffers, so matmul helper threads can read them (the WebAssembly memory on the SIMD path).
  */
-export function toFloat32(t: RawTensor): Float32Array {
+export function toFloat32(t: RawTensor, alloc: (bytes: number) => Uint8Array = (n) => new Uint8Array(new SharedArrayBuffer(n))): Float32Array {
   const n = t.bytes.byteLength / BYTES[t.dtype];
   if (t.dtype === 'F32') {
     if (t.bytes.byteOffset % 4 === 0) return new Float32Array(t.bytes.buffer, t.bytes.byteOffset, n);
     // unaligned: copy (Buffer#slice would be a view, so copy through a fresh Uint8Array)
-    const copy = new Uint8Array(new SharedArrayBuffer(t.bytes.byteLength));
+    const copy = alloc(t.bytes.byteLength);
     copy.set(t.bytes);
-    return new Float32Array(copy.buffer, 0, n);
+    return new Float32Array(copy.buffer, copy.byteOffset, n);
   }
-  const out = new Float32Array(new SharedArrayBuffer(n * 4));
+  const wide = alloc(n * 4);
+  const out = new Float32Array(wide.buffer, wide.byteOffset, n);
   const b = t.bytes;
   if (t.dtype === 'BF16') {
-    const u32 = new Uint32Array(out.buffer);
+    const u32 = new Uint32Array(out.buffer, out.byteOffset, n);
     for (let i = 0; i < n; i++) u32[i] = (b[2 * i] | (b[2 * i + 1] << 8)) << 16;
   } else {
     const table = halfTable();

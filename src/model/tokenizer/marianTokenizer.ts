@@ -2,9 +2,10 @@
  * Hugging Face `MarianTokenizer` (transformers 5.x, without the optional Moses punctuation normalizer):
  * SentencePiece pieces from source.spm / target.spm, ids from vocab.json (not the spm indices).
  */
-import { readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { jsonSyntaxProblem } from '../../shared/safeText';
 import { ModelFileError } from '../loading/errors';
+import { FILE_CAPS, entryExists, readSmallModelFile } from '../loading/files';
 import { SentencePieceProcessor } from './sentencepiece';
 
 export interface MarianTokenizerFiles {
@@ -15,6 +16,11 @@ export interface MarianTokenizerFiles {
   targetVocabJson?: Uint8Array | string;
   /** tokenizer_config.json, optional. */
   tokenizerConfigJson?: Uint8Array | string;
+  /**
+   * config.json's vocab_size, when known: vocab.json (and target_vocab.json) may not have more entries nor any id
+   * at or above it, checked before any map is built from them.
+   */
+  vocabSize?: number;
   /** File names used in error messages. */
   names?: Partial<Record<'sourceSpm' | 'targetSpm' | 'vocab' | 'targetVocab' | 'tokenizerConfig', string>>;
 }
@@ -41,15 +47,21 @@ export interface DecodeOptions {
 
 const LANGUAGE_CODE = /^>>.+<<$/;
 
+/**
+ * Longest special token (eos/unk/pad from tokenizer_config.json) accepted: the text is searched for each of them
+ * at every position, so their length bounds the cost per character (real ones: `</s>`, `<unk>`, `<pad>`).
+ */
+const MAX_SPECIAL_TOKEN_CHARS = 256;
+
 const asText = (data: Uint8Array | string): string =>
   typeof data === 'string' ? data : new TextDecoder('utf-8').decode(data);
 
-function parseJsonObject(file: string, data: Uint8Array | string, what: string): Record<string, unknown> {
+function parseJsonObject(file: string, data: Uint8Array | string, what: string, text = asText(data)): Record<string, unknown> {
   let value: unknown;
   try {
-    value = JSON.parse(asText(data));
+    value = JSON.parse(text);
   } catch (e) {
-    throw new ModelFileError(file, `${what} is not valid JSON (${(e as Error).message})`);
+    throw new ModelFileError(file, `${what} is not valid JSON (${jsonSyntaxProblem(e, text)})`);
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new ModelFileError(file, `${what} is not a JSON object`);
@@ -64,12 +76,52 @@ function invert(vocab: Map<string, number>): Map<number, string> {
   return out;
 }
 
-function parseVocab(file: string, data: Uint8Array | string, required: readonly string[]): Map<string, number> {
-  const obj = parseJsonObject(file, data, 'vocabulary');
+/** Longest vocabulary file per entry of vocab_size (real ones use about 20 bytes an entry). */
+const MAX_VOCAB_BYTES_PER_ENTRY = 1024;
+
+/**
+ * Entries of the top-level JSON object in `text` (its commas at depth 1, plus one), counted in one pass without
+ * building anything, so an oversized vocabulary is refused before JSON.parse makes millions of keys. Only a
+ * bound: a malformed text is reported by JSON.parse afterwards.
+ */
+function countTopLevelEntries(text: string): number {
+  let depth = 0, commas = 0, inString = false, any = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
+      continue;
+    }
+    if (c === 0x22) {
+      inString = true;
+      if (depth === 1) any = true;
+    } else if (c === 0x7b || c === 0x5b) depth++;
+    else if (c === 0x7d || c === 0x5d) depth--;
+    else if (c === 0x2c && depth === 1) commas++;
+  }
+  return any ? commas + 1 : 0;
+}
+
+function parseVocab(file: string, data: Uint8Array | string, required: readonly string[], vocabSize?: number): Map<string, number> {
+  if (vocabSize !== undefined) {
+    const bytes = typeof data === 'string' ? data.length : data.byteLength;
+    const cap = vocabSize * MAX_VOCAB_BYTES_PER_ENTRY + 1024 * 1024;
+    if (bytes > cap) throw new ModelFileError(file, `is ${bytes} bytes, more than a vocabulary of config.json's vocab_size ${vocabSize} can take (at most ${cap})`);
+  }
+  const text = asText(data);
+  if (vocabSize !== undefined) {
+    const entries = countTopLevelEntries(text);
+    if (entries > vocabSize) throw new ModelFileError(file, `has ${entries} entries but config.json's vocab_size is ${vocabSize}`);
+  }
+  const obj = parseJsonObject(file, data, 'vocabulary', text);
   const vocab = new Map<string, number>();
   for (const [piece, id] of Object.entries(obj)) {
     if (typeof id !== 'number' || !Number.isSafeInteger(id) || id < 0) {
       throw new ModelFileError(file, `vocabulary entry ${JSON.stringify(piece)} maps to ${JSON.stringify(id)}, not a non-negative integer id`);
+    }
+    if (vocabSize !== undefined && id >= vocabSize) {
+      throw new ModelFileError(file, `vocabulary entry ${JSON.stringify(piece)} has id ${id}, outside config.json's vocab_size of ${vocabSize} (is this vocab.json from another checkpoint?)`);
     }
     vocab.set(piece, id);
   }
@@ -151,12 +203,18 @@ export class MarianTokenizer {
     this.separateVocabs = config.separate_vocabs === true;
     this.cleanUpSpaces = config.clean_up_tokenization_spaces === true;
 
-    this.encoder = parseVocab(names.vocab, files.vocabJson, this.specialTokens);
+    for (const token of this.specialTokens) {
+      if (token.length > MAX_SPECIAL_TOKEN_CHARS) {
+        throw new ModelFileError(names.tokenizerConfig, `a special token is ${token.length} characters long; at most ${MAX_SPECIAL_TOKEN_CHARS} are supported`);
+      }
+    }
+
+    this.encoder = parseVocab(names.vocab, files.vocabJson, this.specialTokens, files.vocabSize);
     if (this.separateVocabs) {
       if (files.targetVocabJson === undefined) {
         throw new ModelFileError(names.targetVocab, 'is missing although the tokenizer config sets separate_vocabs');
       }
-      this.targetEncoder = parseVocab(names.targetVocab, files.targetVocabJson, []);
+      this.targetEncoder = parseVocab(names.targetVocab, files.targetVocabJson, [], files.vocabSize);
     } else {
       this.targetEncoder = this.encoder;
     }
@@ -178,23 +236,29 @@ export class MarianTokenizer {
     return new MarianTokenizer(files);
   }
 
-  /** Loads source.spm, target.spm, vocab.json (and tokenizer_config.json / target_vocab.json when present). */
-  static fromFolder(dir: string): MarianTokenizer {
-    const read = (name: string): Buffer => {
-      const path = join(dir, name);
-      try {
-        return readFileSync(path);
-      } catch (e) {
-        throw new ModelFileError(path, `cannot be read (${(e as Error).message})`);
-      }
-    };
-    const optional = (name: string): Buffer | undefined => (existsSync(join(dir, name)) ? read(name) : undefined);
+  /**
+   * Loads source.spm, target.spm, vocab.json (and tokenizer_config.json when present, and target_vocab.json when it
+   * says separate_vocabs). Every file is checked and size-capped before it is read (see loading/files.ts).
+   */
+  static fromFolder(dir: string, opts: { vocabSize?: number } = {}): MarianTokenizer {
+    const read = (name: string, cap: number, purpose: string): Buffer => readSmallModelFile(join(dir, name), cap, purpose);
+    const optional = (name: string, cap: number, purpose: string): Buffer | undefined =>
+      entryExists(join(dir, name)) ? read(name, cap, purpose) : undefined;
+    const tokenizerConfigJson = optional('tokenizer_config.json', FILE_CAPS.json, 'tokenizer configuration');
+    let separate = false;
+    try {
+      separate = tokenizerConfigJson !== undefined && JSON.parse(tokenizerConfigJson.toString('utf8'))?.separate_vocabs === true;
+    } catch {
+      // reported with the file's name by the constructor
+    }
     return new MarianTokenizer({
-      sourceSpm: read('source.spm'),
-      targetSpm: read('target.spm'),
-      vocabJson: read('vocab.json'),
-      targetVocabJson: optional('target_vocab.json'),
-      tokenizerConfigJson: optional('tokenizer_config.json'),
+      sourceSpm: read('source.spm', FILE_CAPS.spm, 'SentencePiece model'),
+      targetSpm: read('target.spm', FILE_CAPS.spm, 'SentencePiece model'),
+      vocabJson: read('vocab.json', FILE_CAPS.vocab, 'vocabulary'),
+      // an unused target_vocab.json is never opened
+      targetVocabJson: separate ? optional('target_vocab.json', FILE_CAPS.vocab, 'vocabulary') : undefined,
+      tokenizerConfigJson,
+      vocabSize: opts.vocabSize,
       names: {
         sourceSpm: join(dir, 'source.spm'),
         targetSpm: join(dir, 'target.spm'),

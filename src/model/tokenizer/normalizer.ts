@@ -19,6 +19,21 @@ const SPACE_SYMBOL = new Uint8Array([0xe2, 0x96, 0x81]);
 const PLAIN_SPACE = new Uint8Array([SPACE]);
 /** Longest replacement string accepted in a precompiled charsmap. */
 const MAX_REPLACEMENT_BYTES = 256;
+/**
+ * Longest charsmap rule key followed. Real charsmaps map one character or a short sequence (nmt_nfkc: a few dozen
+ * bytes); the walk from each position is bounded by it, so normalization stays linear in the input.
+ */
+const MAX_RULE_KEY_BYTES = 1024;
+/**
+ * The normalized text may be at most this many times the input, plus a little: every replacement is bounded
+ * (MAX_REPLACEMENT_BYTES) but their sum is not, and real rules expand text at most about 11-fold (ﷺ → 33 bytes).
+ */
+const MAX_EXPANSION = 16;
+const EXPANSION_SLACK = 1024;
+
+/** A charsmap whose rules exceed the bounds above on this input; SentencePieceProcessor names the .spm file. */
+export class CharsmapLimitError extends Error {}
+
 /** SentencePiece keeps only this many prefix matches per position (normalizer.h kMaxTrieResultsSize). */
 const MAX_TRIE_RESULTS = 32;
 
@@ -39,6 +54,7 @@ class DoubleArray {
     let bestValue = 0;
     let results = 0;
     for (let i = pos; i < end; i++) {
+      if (i - pos >= MAX_RULE_KEY_BYTES) throw new CharsmapLimitError(`normalization charsmap has a rule longer than ${MAX_RULE_KEY_BYTES} bytes`);
       const byte = buf[i];
       node ^= byte;
       if (node >= n) break;
@@ -223,7 +239,11 @@ export class Normalizer {
     }
 
     let prevSpace = removeExtraWhitespaces;
+    const maxOut = MAX_EXPANSION * end + EXPANSION_SLACK;
     while (pos < end) {
+      if (out.length > maxOut) {
+        throw new CharsmapLimitError(`normalization rules expand the text more than ${MAX_EXPANSION}-fold (${end} bytes became over ${maxOut})`);
+      }
       this.prefix(input, pos, end);
       const repl = this.repl;
       let s = this.replStart;

@@ -4,7 +4,7 @@
  */
 import { ModelFileError } from '../loading/errors';
 import { ByteTrie } from './byteTrie';
-import { Alignment, Normalizer } from './normalizer';
+import { Alignment, CharsmapLimitError, Normalizer } from './normalizer';
 import { PieceType, parseSentencePieceModel, pieceToByte, type SentencePieceModel } from './sentencepieceModel';
 import { UnigramModel } from './unigram';
 import { decodeUtf8, encodeUtf8, validCharLen } from './utf8';
@@ -25,7 +25,7 @@ export class SentencePieceProcessor {
   private readonly ids = new Map<string, number>();
   readonly unkId: number;
 
-  private constructor(readonly model: SentencePieceModel, file: string) {
+  private constructor(readonly model: SentencePieceModel, private readonly file: string) {
     const { pieces, trainerSpec } = model;
     const userDefined = new ByteTrie();
     pieces.forEach((p, id) => {
@@ -68,7 +68,7 @@ export class SentencePieceProcessor {
   }
 
   normalize(text: string): string {
-    return this.normalizer.normalizeText(text);
+    return decodeUtf8(this.normalized(encodeUtf8(text)));
   }
 
   /**
@@ -92,7 +92,7 @@ export class SentencePieceProcessor {
   private encodeImpl(text: string, offsets?: Array<[number, number]>): EncodedPiece[] {
     const input = encodeUtf8(text);
     const align = offsets ? new Alignment() : undefined;
-    const normalized = this.normalizer.normalize(input, align);
+    const normalized = this.normalized(input, align);
     const out: EncodedPiece[] = [];
     // Input byte ranges of the pieces, converted to UTF-16 at the end.
     const spans: number[] = [];
@@ -123,6 +123,16 @@ export class SentencePieceProcessor {
     }
     if (offsets) toUtf16Spans(text, input.length, spans, offsets);
     return out;
+  }
+
+  /** The normalizer's output; a charsmap that exceeds its bounds on this text is reported against the .spm file. */
+  private normalized(input: Uint8Array, align?: Alignment, normalizer = this.normalizer): Uint8Array {
+    try {
+      return normalizer.normalize(input, align);
+    } catch (e) {
+      if (e instanceof CharsmapLimitError) throw new ModelFileError(this.file, e.message);
+      throw e;
+    }
   }
 
   /** SentencePiece `DecodePieces`: pieces → text (unknown pieces are kept verbatim, control pieces vanish). */
@@ -169,7 +179,7 @@ export class SentencePieceProcessor {
       text += p.replaceAll(SPACE_SYMBOL, ' ');
     }
     flushBytes();
-    return this.denormalizer ? this.denormalizer.normalizeText(text) : text;
+    return this.denormalizer ? decodeUtf8(this.normalized(encodeUtf8(text), undefined, this.denormalizer)) : text;
   }
 }
 

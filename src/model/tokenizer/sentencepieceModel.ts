@@ -226,6 +226,13 @@ export function pieceToByte(piece: string): number {
   return m ? parseInt(m[1], 16) : -1;
 }
 
+/**
+ * Longest piece accepted, user-defined symbols included. Segmentation tries every piece that starts at each
+ * position, so the longest piece bounds the work per input byte: with it, encoding stays linear in the input.
+ * Real Marian pieces are at most 16 characters (SentencePiece's default max_sentencepiece_length), ≤ 64 bytes.
+ */
+export const MAX_PIECE_BYTES = 512;
+
 /** The consistency checks SentencePiece runs when loading a model (ModelInterface::InitializePieces). */
 function validate(model: SentencePieceModel): string | undefined {
   const { pieces, trainerSpec } = model;
@@ -240,6 +247,9 @@ function validate(model: SentencePieceModel): string | undefined {
   for (let i = 0; i < pieces.length; i++) {
     const p = pieces[i];
     if (p.bytes.length === 0) return `piece #${i} is empty`;
+    if (p.bytes.length > MAX_PIECE_BYTES) {
+      return `piece #${i} is ${p.bytes.length} bytes long; at most ${MAX_PIECE_BYTES} are supported (segmentation work grows with the longest piece)`;
+    }
     if (p.bytes.includes(0)) return `piece #${i} contains a NUL character`;
     if (p.type < PieceType.NORMAL || p.type > PieceType.BYTE) return `piece #${i} has unknown type ${p.type}`;
     if (!Number.isFinite(p.score)) return `piece #${i} has a non-finite score`;

@@ -11,6 +11,9 @@ import { ZipArchive, crc32 } from './zip';
 
 const BYTES: Record<DType, number> = { F32: 4, F16: 2, BF16: 2 };
 
+/** Largest data.pkl read. */
+export const MAX_PICKLE_BYTES = 16 * 1024 * 1024;
+
 function isZip(buf: Uint8Array): boolean {
   return buf.length >= 4 && buf[0] === 0x50 && buf[1] === 0x4b && buf[2] === 0x03 && buf[3] === 0x04;
 }
@@ -37,6 +40,8 @@ export function parsePytorchCheckpoint(file: string, buf: Uint8Array): Map<strin
     if (order !== 'little') fail(`stores tensors in "${order}"-endian byte order; only little-endian checkpoints are supported`);
   }
   const pklEntry = zip.entries.get(pklName)!;
+  // a state dict's pickle is small (opus-mt: ~40 KB; thousands of tensors: ~1 MB): a larger one is refused unread
+  if (pklEntry.size > MAX_PICKLE_BYTES) fail(`record ${pklName} is ${pklEntry.size} bytes; a state dict's pickle needs far less (at most ${MAX_PICKLE_BYTES} accepted)`);
   const pkl = zip.data(pklEntry);
   if (crc32(pkl) !== pklEntry.crc32) fail(`record ${pklName} is damaged (CRC mismatch)`);
   const root = unpickleStateDict(file, pkl, pklName);

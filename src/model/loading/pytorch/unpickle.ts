@@ -47,6 +47,14 @@ type Tuple = readonly unknown[] & { readonly __tuple: true };
 const tuple = (items: unknown[]): Tuple => Object.freeze(items) as unknown as Tuple;
 const isTuple = (v: unknown): v is Tuple => Array.isArray(v) && Object.isFrozen(v);
 
+/**
+ * Bounds on what a pickle may build. torch.save writes a state dict as SETITEMS batches of 1000 pairs, so its stack
+ * stays below a few thousand entries and it memoizes about ten objects per tensor; a pickle that needs more is not
+ * a state dict, and without bounds one of a single repeated opcode (EMPTY_DICT, MARK, NONE…) makes the reader
+ * allocate gigabytes or hit V8's array size limit (a fatal error, not an exception).
+ */
+export const PICKLE_LIMITS = { stack: 1 << 17, marks: 1 << 16, memo: 1 << 20, items: 1 << 22 } as const;
+
 /** Interprets `data` (the archive's data.pkl) and returns the top-level object. */
 export function unpickleStateDict(file: string, data: Uint8Array, entryName = 'data.pkl'): unknown {
   const dv = new DataView(data.buffer, data.byteOffset, data.byteLength);
@@ -57,6 +65,8 @@ export function unpickleStateDict(file: string, data: Uint8Array, entryName = 'd
   const memo = new Map<number, unknown>();
   let pos = 0;
   let opPos = 0;
+  /** Elements put into lists and dicts so far (bounded by PICKLE_LIMITS.items). */
+  let itemCount = 0;
 
   const fail = (problem: string): never => {
     throw new ModelFileError(file, `${problem} at byte ${opPos} of ${entryName}`);
@@ -176,9 +186,13 @@ export function unpickleStateDict(file: string, data: Uint8Array, entryName = 'd
         return fail(`${g.qualified} called directly`);
     }
   };
+  const countItems = (n: number): void => {
+    itemCount += n;
+  };
   const setItems = (target: unknown, items: unknown[]): void => {
     if (!(target instanceof PyDict)) fail('SETITEM(S) on something that is not a dict');
     if (items.length % 2) fail('SETITEMS with an odd number of items');
+    countItems(items.length / 2);
     for (let i = 0; i < items.length; i += 2) {
       const k = items[i];
       if (typeof k !== 'string' && typeof k !== 'number' && typeof k !== 'boolean' && k !== null) fail('a dict key that is not a string or number');
@@ -186,8 +200,14 @@ export function unpickleStateDict(file: string, data: Uint8Array, entryName = 'd
     }
   };
 
+  const tooMuch = (what: string, limit: number): never =>
+    fail(`${what} grows past ${limit} entries: not a state dict (a pickle that large would exhaust memory)`);
   for (;;) {
     opPos = pos;
+    if (stack.length > PICKLE_LIMITS.stack) tooMuch('the pickle stack', PICKLE_LIMITS.stack);
+    if (marks.length > PICKLE_LIMITS.marks) tooMuch('the MARK stack', PICKLE_LIMITS.marks);
+    if (memo.size > PICKLE_LIMITS.memo) tooMuch('the memo', PICKLE_LIMITS.memo);
+    if (itemCount > PICKLE_LIMITS.items) tooMuch('the lists and dicts', PICKLE_LIMITS.items);
     const op = u8();
     switch (op) {
       case 0x80: // PROTO
@@ -329,6 +349,7 @@ export function unpickleStateDict(file: string, data: Uint8Array, entryName = 'd
         const list = top();
         if (!Array.isArray(list) || isTuple(list)) fail('APPEND to something that is not a list');
         (list as unknown[]).push(v);
+        itemCount++;
         break;
       }
       case 0x65: { // APPENDS
@@ -336,6 +357,7 @@ export function unpickleStateDict(file: string, data: Uint8Array, entryName = 'd
         const list = top();
         if (!Array.isArray(list) || isTuple(list)) fail('APPENDS to something that is not a list');
         for (const it of items) (list as unknown[]).push(it);
+        countItems(items.length);
         break;
       }
       default:
