@@ -17,7 +17,7 @@ import { TranslationViewProvider } from './host/translationView';
 export function activate(context: vscode.ExtensionContext): void {
   const log = vscode.window.createOutputChannel('Attention Lens', { log: true });
   const models = new ModelService(context.extensionUri, log);
-  const store = new ExplanationStore();
+  const store = new ExplanationStore(64); // one entry per explained sentence
   const deps = { extensionUri: context.extensionUri, workspaceState: context.workspaceState, log, models, store };
   const explainer = new ExplainController(deps);
   const hover = new AttentionHoverProvider(models, store);
@@ -62,7 +62,10 @@ export function activate(context: vscode.ExtensionContext): void {
     // Test hooks (not contributed, so not in the palette): used by test/extension-host.
     vscode.commands.registerCommand(COMMANDS.lastExplanation, () => {
       const shown = AttentionPanel.current?.shown;
-      return shown ? { explanation: shown.explanation, source: shown.source, title: AttentionPanel.current?.title } : undefined;
+      const set = AttentionPanel.current?.sentences;
+      return shown
+        ? { explanation: shown.explanation, source: shown.source, title: AttentionPanel.current?.title, sentences: set?.summaries, sentenceIndex: AttentionPanel.current?.shownSentenceIndex }
+        : undefined;
     }),
     vscode.commands.registerCommand(COMMANDS.testState, () => {
       const panel = AttentionPanel.current;
@@ -71,14 +74,15 @@ export function activate(context: vscode.ExtensionContext): void {
         model: { name: models.model.name, dir: models.model.dir, state: models.state.kind, statusText: statusText(models.state) },
         lastError: explainer.lastErrorMessage,
         translation: translation.lastExplanation?.translation,
+        translations: translation.lastTranslations,
         translationViewVisible: translation.isVisible,
       };
     }),
   );
 
-  /** Handler of the hover's "Open Attention Lens" link: args [{ uri, start, end }] (document offsets). */
+  /** Handler of the hover's "Open Attention Lens" link: args [{ uri, start, end, offset }] (the sentence's document offsets, the word's offset in it). */
   async function openFromHover(arg: unknown): Promise<void> {
-    const a = arg as { uri?: unknown; start?: unknown; end?: unknown } | undefined;
+    const a = arg as { uri?: unknown; start?: unknown; end?: unknown; offset?: unknown } | undefined;
     if (!a || typeof a.uri !== 'string' || !Number.isInteger(a.start) || !Number.isInteger(a.end) || (a.end as number) < (a.start as number)) return;
     const uri = vscode.Uri.parse(a.uri, true);
     const doc = await vscode.workspace.openTextDocument(uri);
@@ -86,9 +90,11 @@ export function activate(context: vscode.ExtensionContext): void {
     const end = doc.positionAt(a.end as number);
     const span = trimSpan(doc.getText(new vscode.Range(start, end)), doc.offsetAt(start));
     if (!span) return;
-    const { span: capped, cut } = capSpan(span, charBudget(models.settings.maxTokens));
+    const { span: capped } = capSpan(span, charBudget(models.settings.maxTokens));
     const known = store.findExact(uri.toString(), capped);
-    await explainer.show({ uri, span: capped, preCut: cut, explanation: known?.explanation });
+    // The hovered word's sentence, opened on the hovered token.
+    const offset = Number.isInteger(a.offset) ? Math.max(0, (a.offset as number) - (capped.start - (a.start as number))) : undefined;
+    await explainer.show({ uri, span: capped, sentences: [capped], explanations: known ? [known.explanation] : undefined, focusOffset: offset });
     if (known) store.add(known); // the panel now shows it: make it the most recent
   }
 }

@@ -7,7 +7,8 @@
 import * as os from 'node:os';
 import * as vscode from 'vscode';
 import type { Explanation } from '../shared/explanation';
-import { parseWebviewMessage, type FromWebviewMessage, type PanelViewState, type ToWebviewMessage } from '../shared/protocol';
+import { parseWebviewMessage, type FromWebviewMessage, type PanelViewState, type SentenceSummary, type ToWebviewMessage } from '../shared/protocol';
+import type { TextSpan } from './selection';
 import { PANEL_TITLE_PREFIX, VIEWS } from './commands';
 import { decodeExport, exportFileName } from './exportData';
 import { shortLabel } from './selection';
@@ -20,6 +21,16 @@ export interface PanelSource {
   start: number;
   /** The explained text (as sent to the model). */
   text: string;
+}
+
+/** The sentences of one explained selection; the panel shows one explanation and lists them all. */
+export interface SentenceSet {
+  uri: string;
+  sentences: TextSpan[];
+  explanations: Array<Explanation | undefined>;
+  summaries: SentenceSummary[];
+  /** What the sentence plan left out (code, sentence cap). */
+  planNotice?: string;
 }
 
 export interface PanelDeps {
@@ -47,6 +58,9 @@ export class AttentionPanel implements vscode.Disposable {
   private source: PanelSource | undefined;
   private freshPanel = true;
   private disposed = false;
+  private sentenceSet: SentenceSet | undefined;
+  private sentenceIndex = 0;
+  private lastRequestId = 0;
 
   static get current(): AttentionPanel | undefined {
     return AttentionPanel.instance;
@@ -124,12 +138,59 @@ export class AttentionPanel implements vscode.Disposable {
   /** Starts a new request: sets the title and shows progress. Returns the id later messages carry. */
   begin(title: string, message = 'Running the model…'): number {
     const requestId = ++AttentionPanel.requestCounter;
+    this.lastRequestId = requestId;
     this.panel.title = title;
     this.post({ type: 'progress', requestId, message });
     return requestId;
   }
 
-  showExplanation(requestId: number, explanation: Explanation, source: PanelSource, notice?: string, focusStep?: number): void {
+  /** The sentences of the selection being explained (their explanations fill in as the model finishes them). */
+  setSentences(set: SentenceSet): void {
+    this.sentenceSet = set;
+    this.sentenceIndex = 0;
+  }
+
+  get sentences(): SentenceSet | undefined {
+    return this.sentenceSet;
+  }
+
+  get shownSentenceIndex(): number {
+    return this.sentenceIndex;
+  }
+
+  /** Shows sentence `index` of the current set (when explained), with the list of all sentences. */
+  showSentence(requestId: number, index: number, focus: { step?: number; token?: number } = {}): boolean {
+    const set = this.sentenceSet;
+    const explanation = set?.explanations[index];
+    if (!set || !explanation) return false;
+    this.sentenceIndex = index;
+    const span = set.sentences[index];
+    const notice = [set.planNotice, set.summaries[index]?.notice].filter(Boolean).join(' ') || undefined;
+    this.showExplanation(requestId, explanation, { uri: set.uri, start: span.start, text: span.text }, notice, focus.step, {
+      sentences: set.summaries.length > 1 ? set.summaries : undefined,
+      sentenceIndex: index,
+      focusToken: focus.token,
+    });
+    return true;
+  }
+
+  /** Sends the sentence list again (another sentence's translation arrived). */
+  updateSentences(): void {
+    const set = this.sentenceSet;
+    if (!set || set.summaries.length < 2 || this.disposed) return;
+    const msg: ToWebviewMessage = { type: 'sentences', requestId: this.lastRequestId, sentences: set.summaries, sentenceIndex: this.sentenceIndex };
+    if (this.lastExplanation) this.lastExplanation = { ...this.lastExplanation, sentences: set.summaries };
+    if (this.ready) this.post(msg);
+  }
+
+  showExplanation(
+    requestId: number,
+    explanation: Explanation,
+    source: PanelSource,
+    notice?: string,
+    focusStep?: number,
+    extra: { sentences?: SentenceSummary[]; sentenceIndex?: number; focusToken?: number } = {},
+  ): void {
     if (this.disposed) return;
     this.source = source;
     this.lastShown = { explanation, source };
@@ -141,7 +202,11 @@ export class AttentionPanel implements vscode.Disposable {
       this.freshPanel = false;
     }
     if (focusStep !== undefined) view = { ...view, kind: 'cross', selectedStep: focusStep };
-    const msg: Extract<ToWebviewMessage, { type: 'explanation' }> = { type: 'explanation', requestId, explanation, view, notice };
+    if (extra.focusToken !== undefined) {
+      // The hover shows the last encoder layer's mean over heads: open the panel on the same numbers.
+      view = { ...view, kind: 'encoder', aggregation: 'mean', layer: Math.max(0, explanation.model.encoderLayers - 1), selectedStep: -1 };
+    }
+    const msg: Extract<ToWebviewMessage, { type: 'explanation' }> = { type: 'explanation', requestId, explanation, view, notice, ...extra };
     this.lastExplanation = msg;
     this.post(msg);
   }
@@ -211,6 +276,14 @@ export class AttentionPanel implements vscode.Disposable {
       case 'openPanel':
         this.reveal();
         return;
+      case 'selectSentence': {
+        if (!this.sentenceSet?.explanations[msg.index]) return; // not translated yet: the list shows that
+        const requestId = ++AttentionPanel.requestCounter;
+        this.lastRequestId = requestId;
+        this.panel.title = panelTitle(this.sentenceSet.sentences[msg.index].text);
+        this.showSentence(requestId, msg.index);
+        return;
+      }
     }
   }
 

@@ -9,7 +9,13 @@ import type { ExplanationStore } from './explanationStore';
 import { describeModelError } from './modelClient';
 import type { ModelService } from './modelService';
 import { capSpan, charBudget, explainTarget, type TextSpan } from './selection';
+import { piecesInRange } from './hoverMarkdown';
+import { planSentences, sentenceNotice, sentenceSummary } from './sentencePlan';
+import type { SentenceSummary } from '../shared/protocol';
 import { isCancelled } from '../worker/workerProtocol';
+
+/** Most characters of a selection read for sentence splitting (the sentence cap stops a whole file anyway). */
+export const MAX_SELECTION_CHARS = 32_000;
 
 export interface ExplainDeps extends PanelDeps {
   models: ModelService;
@@ -25,10 +31,21 @@ export interface ExplainRequest {
   explanation?: Explanation;
   /** Open the panel on this decoding step (cross-attention). */
   focusStep?: number;
+  /** The selection's sentences (document spans); default: `span` as one sentence. */
+  sentences?: TextSpan[];
+  /** Explanations already computed for `sentences` (side view), index for index. */
+  explanations?: Explanation[];
+  /** Which sentence to open (default 0). */
+  sentenceIndex?: number;
+  /** Open on the source token at this offset into the opened sentence's text (hover link). */
+  focusOffset?: number;
+  /** What the sentence plan left out (code, sentence cap). */
+  planNotice?: string;
 }
 
 export class ExplainController {
   private lastError: string | undefined;
+  private runs = 0;
 
   constructor(private readonly deps: ExplainDeps) {}
 
@@ -48,7 +65,7 @@ export class ExplainController {
     const budget = charBudget(this.deps.models.settings.maxTokens);
     const startOffset = doc.offsetAt(sel.start);
     // Read at most a little more than the budget so a huge selection never gets copied whole.
-    const readEnd = sel.isEmpty ? sel.end : doc.positionAt(Math.min(doc.offsetAt(sel.end), startOffset + budget + 64));
+    const readEnd = sel.isEmpty ? sel.end : doc.positionAt(Math.min(doc.offsetAt(sel.end), startOffset + Math.max(budget + 64, MAX_SELECTION_CHARS)));
     const line = doc.lineAt(sel.active.line);
     const span = explainTarget(
       { text: sel.isEmpty ? '' : doc.getText(new vscode.Range(sel.start, readEnd)), start: startOffset },
@@ -62,13 +79,21 @@ export class ExplainController {
       );
       return;
     }
-    const capped = capSpan(span, budget);
     const cutBySelectionRead = !sel.isEmpty && doc.offsetAt(readEnd) < doc.offsetAt(sel.end);
-    await this.show({ uri: doc.uri, span: capped.span, preCut: capped.cut || cutBySelectionRead });
+    // One sentence at a time: Marian models are sentence translators (a paragraph as one sequence comes back mangled).
+    const plan = planSentences(span, doc.languageId, this.deps.models.settings.codeText);
+    if (plan.sentences.length === 0) {
+      void vscode.window.showInformationMessage(`Attention Lens: ${plan.notice ?? 'nothing to explain in this selection.'}`);
+      return;
+    }
+    const readNote = cutBySelectionRead ? `Only the first ${MAX_SELECTION_CHARS} characters of the selection were read.` : undefined;
+    const planNotice = [plan.notice, readNote].filter(Boolean).join(' ') || undefined;
+    await this.show({ uri: doc.uri, span, sentences: plan.sentences, planNotice });
   }
 
   /** Shows an explanation of `span` in the panel, running the model unless one is given. */
   async show(request: ExplainRequest): Promise<void> {
+    if (request.sentences) return this.showSentences(request, request.sentences);
     const title = panelTitle(request.span.text);
     const panel = AttentionPanel.createOrShow(this.deps, title);
     const source = { uri: request.uri.toString(), start: request.span.start, text: request.span.text };
@@ -94,6 +119,67 @@ export class ExplainController {
       this.deps.log.error(`explain failed: ${message}`);
       panel.showError(requestId, message);
       void vscode.window.showErrorMessage(`Attention Lens: ${message}`);
+    }
+  }
+
+  /**
+   * Explains each sentence on its own (token budget per sentence) and shows them as a list in the panel:
+   * the first as soon as it is ready, the others' translations as they come.
+   */
+  private async showSentences(request: ExplainRequest, sentences: TextSpan[]): Promise<void> {
+    const run = ++this.runs;
+    const budget = charBudget(this.deps.models.settings.maxTokens);
+    const spans = sentences.map((s) => capSpan(s, budget));
+    const index = Math.min(Math.max(0, request.sentenceIndex ?? 0), spans.length - 1);
+    const title = panelTitle(request.span.text);
+    const panel = AttentionPanel.createOrShow(this.deps, title);
+    const summaries: SentenceSummary[] = spans.map(({ span }) => ({ text: span.text }));
+    const explanations: Array<Explanation | undefined> = spans.map((_, i) => request.explanations?.[i]);
+    const requestId = panel.begin(title, request.explanations ? 'Opening…' : spans.length > 1 ? `Running the model on ${spans.length} sentences…` : 'Running the model…');
+    const set = { uri: request.uri.toString(), sentences: spans.map((s) => s.span), explanations, summaries, planNotice: request.planNotice };
+    panel.setSentences(set);
+    const order = [index, ...spans.keys()].filter((i, k, all) => all.indexOf(i) === k);
+    let shown = false;
+    for (const i of order) {
+      if (run !== this.runs || panel.isDisposed) return; // a newer request took over
+      let explanation = explanations[i];
+      let limit: number | undefined;
+      if (!explanation) {
+        try {
+          const result = await this.deps.models.explain(spans[i].span.text, 'panel');
+          explanation = result.explanation;
+          limit = result.info.maxSourceTokens;
+        } catch (err) {
+          if (isCancelled(err) || run !== this.runs) return;
+          const message = describeModelError(err);
+          this.deps.log.error(`explain failed: ${message}`);
+          if (!shown) {
+            this.lastError = message;
+            panel.showError(requestId, message);
+            void vscode.window.showErrorMessage(`Attention Lens: ${message}`);
+            return;
+          }
+          summaries[i] = { ...summaries[i], error: message };
+          panel.updateSentences();
+          continue;
+        }
+        if (run !== this.runs) return;
+        explanations[i] = explanation;
+        this.deps.store.add({ uri: set.uri, span: spans[i].span, explanation });
+      }
+      const notice = sentenceNotice(explanation, this.truncationNotice(explanation, spans[i].cut, limit));
+      summaries[i] = sentenceSummary(explanation, notice);
+      if (!shown) {
+        shown = true;
+        this.lastError = undefined;
+        const token = request.focusOffset === undefined ? undefined : piecesInRange(explanation.sourceOffsets, request.focusOffset, request.focusOffset)[0];
+        panel.showSentence(requestId, i, { step: request.focusStep, token });
+        if (request.focusStep !== undefined || request.focusOffset !== undefined) panel.reveal();
+        const first = [request.planNotice, notice].filter(Boolean).join(' ');
+        if (first && !request.explanations) void vscode.window.showInformationMessage(`Attention Lens: ${first}`);
+      } else {
+        panel.updateSentences();
+      }
     }
   }
 

@@ -12,12 +12,15 @@ import { buildHoverMarkdown, escapeMarkdown, HOVER_HEADING } from './hoverMarkdo
 import { describeModelError } from './modelClient';
 import type { ModelService } from './modelService';
 import { sentenceAround, type TextSpan } from './selection';
+import { hoverAllowed, hoverSentence } from './hoverScope';
 
 export const HOVER_SELECTOR: vscode.DocumentSelector = [{ scheme: 'file' }, { scheme: 'untitled' }];
 
 /** Longest sentence the hover explains on demand (characters). */
 const HOVER_MAX_CHARS = 300;
 const CACHE_SIZE = 8;
+/** Lines read above and below the hovered one to find its sentence (and, in code, its comment). */
+const CONTEXT_LINES = 20;
 
 export class AttentionHoverProvider implements vscode.HoverProvider {
   private readonly cache = new Map<string, Explanation>();
@@ -37,6 +40,9 @@ export class AttentionHoverProvider implements vscode.HoverProvider {
     if (!settings.hoverEnabled) return undefined;
     const wordRange = document.getWordRangeAtPosition(position);
     if (!wordRange) return undefined;
+    // Only where the user asked for it (default: plain text, Markdown, comments), never over a language's own code hovers.
+    const scope = hoverAllowed(document.languageId, settings.hoverLanguages);
+    if (scope === 'none') return undefined;
     const wordStart = document.offsetAt(wordRange.start);
     const wordEnd = document.offsetAt(wordRange.end);
     const uri = document.uri.toString();
@@ -44,12 +50,19 @@ export class AttentionHoverProvider implements vscode.HoverProvider {
     let explanation: Explanation | undefined;
     let span: TextSpan | undefined;
     const known = this.store.find(uri, wordStart, wordEnd);
-    if (known && this.stillMatches(document, known.span)) {
+    if (known && this.stillMatches(document, known.span) && (scope === 'all' || this.inComment(document, wordStart))) {
       explanation = known.explanation;
       span = known.span;
     } else {
+      // The sentence under the cursor: a few lines around it, split into sentences (in code, inside a comment only).
+      const first = Math.max(0, wordRange.start.line - CONTEXT_LINES);
+      const last = Math.min(document.lineCount - 1, wordRange.start.line + CONTEXT_LINES);
+      const windowStart = document.offsetAt(new vscode.Position(first, 0));
+      const windowText = document.getText(new vscode.Range(new vscode.Position(first, 0), document.lineAt(last).range.end));
+      const found = hoverSentence(windowText, windowStart, wordStart, document.languageId, scope);
+      if (found === 'outside') return undefined; // code, not a comment
       const line = document.lineAt(wordRange.start.line);
-      span = sentenceAround({ text: line.text, start: document.offsetAt(line.range.start) }, wordStart, HOVER_MAX_CHARS);
+      span = found && found.text.length <= HOVER_MAX_CHARS ? found : sentenceAround({ text: line.text, start: document.offsetAt(line.range.start) }, wordStart, HOVER_MAX_CHARS);
       if (!span) return undefined;
       try {
         explanation = await this.explainCached(span.text, token);
@@ -71,7 +84,7 @@ export class AttentionHoverProvider implements vscode.HoverProvider {
       head: settings.hoverHead,
       topN: 5,
       queryText: document.getText(wordRange),
-      openCommand: { id: COMMANDS.openFromHover, args: [{ uri, start: span.start, end: span.end }] },
+      openCommand: { id: COMMANDS.openFromHover, args: [{ uri, start: span.start, end: span.end, offset: start }] },
     });
     if (!value) return undefined;
     const md = new vscode.MarkdownString(value);
@@ -79,6 +92,15 @@ export class AttentionHoverProvider implements vscode.HoverProvider {
     md.supportThemeIcons = false;
     md.isTrusted = { enabledCommands: [COMMANDS.openFromHover] };
     return new vscode.Hover(md, wordRange);
+  }
+
+  private inComment(document: vscode.TextDocument, offset: number): boolean {
+    const line = document.positionAt(offset).line;
+    const first = Math.max(0, line - CONTEXT_LINES);
+    const last = Math.min(document.lineCount - 1, line + CONTEXT_LINES);
+    const windowStart = document.offsetAt(new vscode.Position(first, 0));
+    const text = document.getText(new vscode.Range(new vscode.Position(first, 0), document.lineAt(last).range.end));
+    return hoverSentence(text, windowStart, offset, document.languageId, 'comments') !== 'outside';
   }
 
   private stillMatches(document: vscode.TextDocument, span: TextSpan): boolean {

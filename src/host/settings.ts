@@ -25,6 +25,10 @@ export interface LensSettings {
   targetLanguage: string;
   /** Threads for the model's matrix products; 0 = automatic (every core, at most 4). */
   threads: number;
+  /** VS Code languageIds the hover works in; "comments" = comments of any code language, "*" = everywhere. */
+  hoverLanguages: string[];
+  /** In code: explain only comments and string literals, or everything selected. */
+  codeText: 'commentsAndStrings' | 'everything';
 }
 
 export const DEFAULTS: LensSettings = {
@@ -39,6 +43,8 @@ export const DEFAULTS: LensSettings = {
   debounceMs: 300,
   targetLanguage: '',
   threads: 0,
+  hoverLanguages: ['plaintext', 'markdown', 'comments'],
+  codeText: 'commentsAndStrings',
 };
 
 /** Keys relative to the section, as declared in package.json `contributes.configuration`. */
@@ -54,6 +60,8 @@ export const KEYS = {
   debounceMs: 'translation.debounceMs',
   targetLanguage: 'targetLanguage',
   threads: 'threads',
+  hoverLanguages: 'hover.languages',
+  codeText: 'code.explain',
 } as const satisfies Record<keyof LensSettings, string>;
 
 export interface ConfigLike {
@@ -70,6 +78,7 @@ export function readSettings(config: ConfigLike): LensSettings {
   const modelPath = config.get<unknown>(KEYS.modelPath);
   const hoverEnabled = config.get<unknown>(KEYS.hoverEnabled);
   const targetLanguage = config.get<unknown>(KEYS.targetLanguage);
+  const hoverLanguages = config.get<unknown>(KEYS.hoverLanguages);
   return {
     modelPath: typeof modelPath === 'string' ? modelPath.trim() : '',
     beams: int(config.get(KEYS.beams), DEFAULTS.beams, 1, 8),
@@ -82,6 +91,10 @@ export function readSettings(config: ConfigLike): LensSettings {
     debounceMs: int(config.get(KEYS.debounceMs), DEFAULTS.debounceMs, 0, 5000),
     targetLanguage: typeof targetLanguage === 'string' ? targetLanguage.trim() : '',
     threads: int(config.get(KEYS.threads), DEFAULTS.threads, 0, 16),
+    hoverLanguages: Array.isArray(hoverLanguages)
+      ? hoverLanguages.filter((x): x is string => typeof x === 'string').map((x) => x.trim()).filter(Boolean).slice(0, 100)
+      : [...DEFAULTS.hoverLanguages],
+    codeText: config.get(KEYS.codeText) === 'everything' ? 'everything' : 'commentsAndStrings',
   };
 }
 

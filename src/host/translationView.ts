@@ -11,6 +11,9 @@ import type { ExplanationStore } from './explanationStore';
 import { describeModelError } from './modelClient';
 import type { ModelService } from './modelService';
 import { capSpan, charBudget, trimSpan, type TextSpan } from './selection';
+import { MAX_SELECTION_CHARS } from './explainCommand';
+import { planSentences, sentenceNotice, sidebarSentence } from './sentencePlan';
+import type { SidebarSentence } from '../shared/protocol';
 import { renderWebview, webviewOptions } from './webviewSetup';
 
 export interface TranslationViewDeps {
@@ -37,7 +40,9 @@ export class TranslationViewProvider implements vscode.WebviewViewProvider, vsco
   private lastKey: string | undefined;
   /** Selection changes we cause ourselves (revealSource) should not start a new translation. */
   private ignoreSelectionUntil = 0;
-  private current: { uri: vscode.Uri; span: TextSpan; explanation: Explanation; preCut: boolean } | undefined;
+  private current:
+    | { uri: vscode.Uri; span: TextSpan; explanation: Explanation; preCut: boolean; sentences: TextSpan[]; explanations: Explanation[] }
+    | undefined;
 
   constructor(private readonly deps: TranslationViewDeps) {
     this.disposables.push(
@@ -58,6 +63,11 @@ export class TranslationViewProvider implements vscode.WebviewViewProvider, vsco
   /** The last translation shown (test hook). */
   get lastExplanation(): Explanation | undefined {
     return this.current?.explanation;
+  }
+
+  /** Each sentence's translation in the last result (test hook). */
+  get lastTranslations(): string[] | undefined {
+    return this.current?.explanations.map((e) => e.translation);
   }
 
   get isVisible(): boolean {
@@ -108,34 +118,53 @@ export class TranslationViewProvider implements vscode.WebviewViewProvider, vsco
     if (!this.view?.visible) return;
     const editor = vscode.window.activeTextEditor;
     if (!editor || IGNORED_SCHEMES.has(editor.document.uri.scheme) || editor.selection.isEmpty) {
-      this.showIdle();
+      // Focus moved to the panel or this view, or the selection was cleared: keep the last translation
+      // (the view says which text it translated); only a view with nothing to show yet says how to start.
+      if (!this.current) this.showIdle();
       return;
     }
     const doc = editor.document;
     const sel = editor.selection;
     const budget = charBudget(this.deps.models.settings.maxTokens);
     const start = doc.offsetAt(sel.start);
-    const readEnd = doc.positionAt(Math.min(doc.offsetAt(sel.end), start + budget + 64));
+    const readEnd = doc.positionAt(Math.min(doc.offsetAt(sel.end), start + Math.max(budget + 64, MAX_SELECTION_CHARS)));
     const trimmed = trimSpan(doc.getText(new vscode.Range(sel.start, readEnd)), start);
     if (!trimmed) {
       this.showIdle();
       return;
     }
-    const { span, cut } = capSpan(trimmed, budget);
-    const preCut = cut || doc.offsetAt(readEnd) < doc.offsetAt(sel.end);
+    const span = trimmed;
+    const preCut = doc.offsetAt(readEnd) < doc.offsetAt(sel.end);
+    const plan = planSentences(span, doc.languageId, this.deps.models.settings.codeText);
     const key = `${doc.uri.toString()}\u0000${span.start}\u0000${span.text}\u0000${this.deps.models.model.dir}`;
     if (key === this.lastKey) return;
     this.lastKey = key;
 
     const requestId = ++this.requestCounter;
-    this.post({ type: 'progress', requestId, message: 'Translating…' });
+    if (plan.sentences.length === 0) {
+      this.post({ type: 'error', requestId, message: plan.notice ?? 'Nothing to translate in this selection.' });
+      return;
+    }
+    const n = plan.sentences.length;
+    this.post({ type: 'progress', requestId, message: n > 1 ? `Translating ${n} sentences…` : 'Translating…' });
     try {
-      const { explanation } = await this.deps.models.explain(span.text, 'sidebar');
-      this.current = { uri: doc.uri, span, explanation, preCut };
-      this.deps.store.add({ uri: doc.uri.toString(), span, explanation });
-      const notice =
-        explanation.truncated || preCut ? `Only the first ${Math.max(0, explanation.sourcePieces.length - 1)} tokens were translated (token budget).` : undefined;
-      this.post({ type: 'translation', requestId, explanation, notice });
+      // Each sentence on its own, token budget per sentence (Marian models are sentence translators).
+      const spans = plan.sentences.map((s) => capSpan(s, budget));
+      const explanations: Explanation[] = [];
+      const sentences: SidebarSentence[] = [];
+      for (const { span: sentence, cut } of spans) {
+        const { explanation } = await this.deps.models.explain(sentence.text, 'sidebar');
+        if (requestId !== this.requestCounter) return; // a newer selection took over
+        explanations.push(explanation);
+        this.deps.store.add({ uri: doc.uri.toString(), span: sentence, explanation });
+        const truncated = explanation.truncated || cut ? `Only the first ${Math.max(0, explanation.sourcePieces.length - 1)} tokens were translated (token budget).` : undefined;
+        sentences.push(sidebarSentence(explanation, sentenceNotice(explanation, truncated)));
+      }
+      const explanation = explanations[0];
+      this.current = { uri: doc.uri, span, explanation, preCut, sentences: spans.map((s) => s.span), explanations };
+      const notices = [plan.notice, preCut ? `Only the first ${MAX_SELECTION_CHARS} characters of the selection were read.` : undefined, n === 1 ? sentences[0].notice : undefined];
+      const notice = notices.filter(Boolean).join(' ') || undefined;
+      this.post({ type: 'translation', requestId, explanation, notice, sentences, sourceText: span.text });
     } catch (err) {
       if (isCancelled(err)) return;
       this.lastKey = undefined; // allow a retry for the same selection
@@ -188,9 +217,17 @@ export class TranslationViewProvider implements vscode.WebviewViewProvider, vsco
           void vscode.window.showInformationMessage(`Attention Lens: ${IDLE_MESSAGE}`);
           return;
         }
-        const steps = current.explanation.steps.length;
+        const index = Math.min(msg.sentence ?? 0, current.explanations.length - 1);
+        const steps = current.explanations[index].steps.length;
         const step = msg.step === undefined ? undefined : Math.min(msg.step, Math.max(0, steps - 1));
-        await this.deps.explainer.show({ uri: current.uri, span: current.span, explanation: current.explanation, preCut: current.preCut, focusStep: step });
+        await this.deps.explainer.show({
+          uri: current.uri,
+          span: current.span,
+          sentences: current.sentences,
+          explanations: current.explanations,
+          sentenceIndex: index,
+          focusStep: step,
+        });
         return;
       }
       case 'revealSource': {
@@ -205,6 +242,7 @@ export class TranslationViewProvider implements vscode.WebviewViewProvider, vsco
       }
       case 'viewState':
       case 'export':
+      case 'selectSentence':
         return; // not used by the side view
     }
   }

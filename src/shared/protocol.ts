@@ -19,12 +19,42 @@ export interface PanelViewState {
   peDimensions: number[];
 }
 
+/** One sentence of an explained selection, as the panel's sentence list shows it (the explanation itself comes alone). */
+export interface SentenceSummary {
+  text: string;
+  /** Absent while the model is still working on it. */
+  translation?: string;
+  /** Unknown-vocabulary, language or truncation notice for this sentence. */
+  notice?: string;
+  error?: string;
+}
+
+/** One sentence as the side view shows it: the translation and each output token's probability. */
+export interface SidebarSentence {
+  text: string;
+  translation: string;
+  tokens: Array<{ piece: string; prob: number }>;
+  notice?: string;
+}
+
 // ---- host → webview ------------------------------------------------------------------------------
 export type ToWebviewMessage =
-  | { type: 'explanation'; requestId: number; explanation: Explanation; view?: Partial<PanelViewState>; notice?: string }
+  | {
+      type: 'explanation';
+      requestId: number;
+      explanation: Explanation;
+      view?: Partial<PanelViewState>;
+      notice?: string;
+      /** The selection's sentences (one entry each) and which one `explanation` is. */
+      sentences?: SentenceSummary[];
+      sentenceIndex?: number;
+      /** Source token to select (the hovered word's first piece). */
+      focusToken?: number;
+    }
+  | { type: 'sentences'; requestId: number; sentences: SentenceSummary[]; sentenceIndex: number }
   | { type: 'progress'; requestId: number; message: string }
   | { type: 'error'; requestId: number; message: string }
-  | { type: 'translation'; requestId: number; explanation: Explanation; notice?: string }
+  | { type: 'translation'; requestId: number; explanation: Explanation; notice?: string; sentences?: SidebarSentence[]; sourceText?: string }
   | { type: 'idle'; message: string }
   | { type: 'focus'; kind: AttentionKindName; layer: number; head: number; step?: number };
 
@@ -34,7 +64,8 @@ export type FromWebviewMessage =
   | { type: 'viewState'; state: PanelViewState }
   | { type: 'export'; format: 'png' | 'svg' | 'json'; fileName: string; data: string }
   | { type: 'revealSource'; start: number; end: number }
-  | { type: 'openPanel'; step?: number };
+  | { type: 'openPanel'; step?: number; sentence?: number }
+  | { type: 'selectSentence'; index: number };
 
 const KINDS: readonly string[] = ['encoder', 'decoder', 'cross'];
 const AGGS: readonly string[] = ['mean', 'max', 'rollout', 'head'];
@@ -73,7 +104,15 @@ export function parseWebviewMessage(raw: unknown): FromWebviewMessage | undefine
       return { type: 'revealSource', start: m.start as number, end: m.end as number };
     case 'openPanel':
       if (m.step !== undefined && !isInt(m.step, 0, 1e5)) return undefined;
-      return { type: 'openPanel', step: m.step as number | undefined };
+      if (m.sentence !== undefined && !isInt(m.sentence, 0, 1e5)) return undefined;
+      return {
+        type: 'openPanel',
+        step: m.step as number | undefined,
+        ...(m.sentence !== undefined ? { sentence: m.sentence as number } : {}),
+      };
+    case 'selectSentence':
+      if (!isInt(m.index, 0, 1e5)) return undefined;
+      return { type: 'selectSentence', index: m.index as number };
     default:
       return undefined;
   }

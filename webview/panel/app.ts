@@ -13,6 +13,7 @@ import { ExportControls } from './export';
 import { buildPanelLayout, type PanelLayout } from './layout';
 import { OverviewSection } from './overview';
 import { PeSection } from './pe';
+import { SentenceList } from './sentences';
 import { defaultViewState, isExplanationLike, readPersisted, sanitizeView, viewsEqual, type PersistedPanelState } from './state';
 import { StepsSection } from './steps';
 import { TokensSection } from './tokens';
@@ -20,10 +21,15 @@ import { TokensSection } from './tokens';
 /** Delay before the (possibly large) state is written with setState after a view change. */
 export const PERSIST_DELAY_MS = 250;
 
+/** What an empty panel says: the command as the palette lists it (category: title) and its key. */
+export const EMPTY_PANEL_TEXT =
+  'Select some text in an editor and run “Attention Lens: Explain attention for selection” (Ctrl+Alt+A, or the editor’s context menu) to see how the model reads it.';
+
 export class PanelApp implements PanelContext {
   readonly layout: PanelLayout;
   readonly detail: DetailSection;
   readonly exporter: ExportControls;
+  readonly sentences: SentenceList;
   private readonly sections: Section[];
   private current?: Explanation;
   private viewState: PanelViewState;
@@ -44,7 +50,8 @@ export class PanelApp implements PanelContext {
     const steps = new StepsSection(this, this.layout.steps);
     const pe = new PeSection(this, this.layout.pe);
     this.sections = [tokens, overview, this.detail, steps, pe];
-    this.setStatus('Select some text and run “Attention Lens: Explain Selection” to see how the model reads it.');
+    this.sentences = new SentenceList(doc, this.layout.content, (index) => this.post({ type: 'selectSentence', index }));
+    this.setStatus(EMPTY_PANEL_TEXT);
   }
 
   // ---- PanelContext -------------------------------------------------------------------------------
@@ -113,6 +120,8 @@ export class PanelApp implements PanelContext {
         }
         this.shownRequestId = typeof msg.requestId === 'number' ? msg.requestId : undefined;
         this.show(msg.explanation, msg.notice);
+        this.sentences.set(msg.sentences, msg.sentenceIndex ?? 0);
+        if (typeof msg.focusToken === 'number') this.detail.focusRow(msg.focusToken);
         this.post({ type: 'viewState', state: this.viewState });
         // Saving can take a while for big models (the whole explanation is serialised): let the render show first.
         this.schedulePersist();
@@ -136,6 +145,10 @@ export class PanelApp implements PanelContext {
         if (typeof section.scrollIntoView === 'function') section.scrollIntoView({ block: 'start' });
         break;
       }
+      case 'sentences':
+        if (!this.acceptRequest(msg.requestId)) return;
+        this.sentences.set(msg.sentences, msg.sentenceIndex);
+        break;
       default:
         // translation / idle are for the side view.
         break;

@@ -139,6 +139,19 @@ export class DetailSection implements Section {
     return this.range;
   }
 
+  /** Puts the keyboard cursor on a query row (the hovered word the panel was opened on), reads it out and scrolls to it. */
+  focusRow(row: number): void {
+    const m = this.selected?.matrix;
+    if (!m || !Number.isInteger(row) || row < 0 || row >= m.rows) return;
+    let col = 0;
+    for (let c = 1; c < m.cols; c++) if (m.values[row * m.cols + c] > m.values[row * m.cols + col]) col = c;
+    this.cursor = { row, col };
+    this.canvas.focus({ preventScroll: true });
+    this.showReadout();
+    this.paint();
+    if (typeof this.canvas.scrollIntoView === 'function') this.canvas.scrollIntoView({ block: 'center' });
+  }
+
   /** The cell the readout describes: hover wins over the keyboard cursor. */
   activeCell(): Cell | undefined {
     return this.hover ?? this.cursor;

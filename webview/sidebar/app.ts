@@ -13,11 +13,23 @@ export interface SidebarToken {
   prob: number;
 }
 
+/** One sentence of a multi-sentence selection, as the side view lists it. */
+export interface SidebarSentenceState {
+  text: string;
+  translation: string;
+  tokens: SidebarToken[];
+  notice?: string;
+}
+
 /** The little the side view keeps across reloads (not the whole explanation: attentions are large). */
 export interface PersistedSidebarState {
   translation: string;
   tokens: SidebarToken[];
   notice?: string;
+  /** The text that was translated (shown, so the view still says what it translated when focus moves away). */
+  sourceText?: string;
+  /** One entry per sentence when the selection held several. */
+  sentences?: SidebarSentenceState[];
 }
 
 /** Output pieces (without the decoder start token) paired with the probability the model gave each. */
@@ -35,13 +47,35 @@ function readPersisted(raw: unknown): PersistedSidebarState | undefined {
   const tokens = r.tokens
     .filter((t): t is SidebarToken => !!t && typeof t === 'object' && typeof (t as SidebarToken).piece === 'string')
     .map((t) => ({ piece: t.piece, prob: typeof t.prob === 'number' ? t.prob : NaN }));
-  return { translation: r.translation, tokens, notice: typeof r.notice === 'string' ? r.notice : undefined };
+  const sentences = Array.isArray(r.sentences)
+    ? (r.sentences as unknown[]).filter(isSentenceState).map((x) => ({ ...x, tokens: x.tokens.filter((t) => t && typeof t.piece === 'string') }))
+    : undefined;
+  return {
+    translation: r.translation,
+    tokens,
+    notice: typeof r.notice === 'string' ? r.notice : undefined,
+    sourceText: typeof r.sourceText === 'string' ? r.sourceText : undefined,
+    sentences,
+  };
+}
+
+function isSentenceState(x: unknown): x is SidebarSentenceState {
+  const s = x as SidebarSentenceState;
+  return !!s && typeof s === 'object' && typeof s.text === 'string' && typeof s.translation === 'string' && Array.isArray(s.tokens);
+}
+
+/** Shortens the shown source text (the full text is in the tooltip). */
+function shorten(text: string, max = 160): string {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  return flat.length <= max ? flat : `${flat.slice(0, max - 1)}…`;
 }
 
 export class SidebarApp {
   readonly status: HTMLElement;
   readonly translation: HTMLElement;
   readonly tokenList: HTMLElement;
+  readonly sourceText: HTMLElement;
+  readonly sentenceList: HTMLElement;
   private readonly result: HTMLElement;
   private latestRequestId = -Infinity;
   private state?: PersistedSidebarState;
@@ -53,9 +87,11 @@ export class SidebarApp {
     this.result = el(doc, 'div', { id: 'result', className: 'result' });
     this.translation = el(doc, 'p', { id: 'translation', className: 'translation' });
     this.tokenList = el(doc, 'div', { id: 'target-tokens', className: 'token-list', attrs: { role: 'group', 'aria-label': 'Output tokens' } });
+    this.sourceText = el(doc, 'p', { id: 'source-text', className: 'source-text' });
+    this.sentenceList = el(doc, 'div', { id: 'sentence-list', className: 'sentence-list' });
     const hint = el(doc, 'p', { className: 'caption', text: 'Select a token to open the full view on its cross-attention.' });
     const open = button(doc, 'open-panel', 'Open full view', () => this.post({ type: 'openPanel' }), 'Open the Attention Lens panel');
-    this.result.append(this.translation, this.tokenList, hint, open);
+    this.result.append(this.sourceText, this.translation, this.tokenList, this.sentenceList, hint, open);
     setHidden(this.result, true);
     root.append(this.status, this.result);
     host.append(root);
@@ -79,7 +115,14 @@ export class SidebarApp {
           return;
         }
         const notice = msg.notice ?? (e.truncated ? 'The selection was truncated to the token budget.' : undefined);
-        const state: PersistedSidebarState = { translation: e.translation, tokens: sidebarTokens(e), notice };
+        const sentences = Array.isArray(msg.sentences) ? msg.sentences.filter(isSentenceState) : undefined;
+        const state: PersistedSidebarState = {
+          translation: sentences && sentences.length > 1 ? sentences.map((x) => x.translation).join(' ') : e.translation,
+          tokens: sidebarTokens(e),
+          notice,
+          sourceText: typeof msg.sourceText === 'string' ? msg.sourceText : undefined,
+          sentences: sentences && sentences.length > 1 ? sentences : undefined,
+        };
         this.show(state);
         this.api.setState(state);
         break;
@@ -119,8 +162,42 @@ export class SidebarApp {
     const doc = this.doc;
     this.state = state;
     this.translation.textContent = state.translation;
+    this.sourceText.textContent = '';
+    if (state.sourceText) {
+      const q = el(doc, 'q', { text: shorten(state.sourceText) });
+      this.sourceText.append(doc.createTextNode('Translated: '), q);
+      this.sourceText.title = state.sourceText;
+    }
     clear(this.tokenList);
-    state.tokens.forEach((t, i) => {
+    clear(this.sentenceList);
+    const multi = state.sentences && state.sentences.length > 1 ? state.sentences : undefined;
+    setHidden(this.tokenList, !!multi);
+    setHidden(this.sentenceList, !multi);
+    if (multi) {
+      // One collapsible section per sentence, the first open.
+      multi.forEach((sentence, k) => {
+        const details = el(doc, 'details', { className: 'sidebar-sentence', attrs: { 'data-sentence': k } });
+        details.open = k === 0;
+        const summary = el(doc, 'summary');
+        summary.append(el(doc, 'span', { className: 'sentence-number', text: `${k + 1}` }), el(doc, 'span', { className: 'sentence-source', text: shorten(sentence.text, 120) }));
+        const list = el(doc, 'div', { className: 'token-list', attrs: { role: 'group', 'aria-label': `Output tokens of sentence ${k + 1}` } });
+        this.appendTokens(list, sentence.tokens, k);
+        details.append(summary, el(doc, 'p', { className: 'translation', text: sentence.translation }));
+        if (sentence.notice) details.append(el(doc, 'p', { className: 'notice', text: `⚠ ${sentence.notice}` }));
+        details.append(list);
+        this.sentenceList.append(details);
+      });
+    } else {
+      this.appendTokens(this.tokenList, state.tokens);
+    }
+    setHidden(this.result, false);
+    this.result.classList.remove('stale');
+    this.setStatus(state.notice ?? '', state.notice ? 'notice' : undefined);
+  }
+
+  private appendTokens(list: HTMLElement, tokens: SidebarToken[], sentence?: number): void {
+    const doc = this.doc;
+    tokens.forEach((t, i) => {
       const b = el(doc, 'button', { className: 'token', attrs: { type: 'button', 'data-step': i } });
       if (isSpecialPiece(t.piece)) b.classList.add('special');
       const text = el(doc, 'span', { className: 'token-text' });
@@ -132,12 +209,9 @@ export class SidebarApp {
       b.append(text, track, el(doc, 'span', { className: 'token-prob', text: formatPercent(t.prob, 0) }));
       b.setAttribute('aria-label', `${pieceLabel(t.piece)}, probability ${formatPercent(t.prob)}: open cross-attention`);
       b.title = `p = ${formatPercent(t.prob)} — open the full view on this token`;
-      b.addEventListener('click', () => this.post({ type: 'openPanel', step: i }));
-      this.tokenList.append(b);
+      b.addEventListener('click', () => this.post(sentence === undefined ? { type: 'openPanel', step: i } : { type: 'openPanel', step: i, sentence }));
+      list.append(b);
     });
-    setHidden(this.result, false);
-    this.result.classList.remove('stale');
-    this.setStatus(state.notice ?? '', state.notice ? 'notice' : undefined);
   }
 
   private setStatus(text: string, tone?: 'busy' | 'error' | 'notice'): void {

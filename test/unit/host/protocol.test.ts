@@ -22,6 +22,8 @@ describe('parseWebviewMessage (what the host accepts from webviews)', () => {
     assert.deepEqual(parseWebviewMessage({ type: 'revealSource', start: 2, end: 5 }), { type: 'revealSource', start: 2, end: 5 });
     assert.deepEqual(parseWebviewMessage({ type: 'openPanel', step: 3 }), { type: 'openPanel', step: 3 });
     assert.deepEqual(parseWebviewMessage({ type: 'openPanel' }), { type: 'openPanel', step: undefined });
+    assert.deepEqual(parseWebviewMessage({ type: 'openPanel', step: 1, sentence: 2 }), { type: 'openPanel', step: 1, sentence: 2 });
+    assert.deepEqual(parseWebviewMessage({ type: 'selectSentence', index: 3 }), { type: 'selectSentence', index: 3 });
   });
 
   test('drops unknown extra fields', () => {
@@ -48,6 +50,9 @@ describe('parseWebviewMessage (what the host accepts from webviews)', () => {
     ['revealSource negative', { type: 'revealSource', start: -1, end: 2 }],
     ['openPanel with bad step', { type: 'openPanel', step: 'x' }],
     ['openPanel with negative step', { type: 'openPanel', step: -2 }],
+    ['openPanel with fractional sentence', { type: 'openPanel', sentence: 1.5 }],
+    ['selectSentence without index', { type: 'selectSentence' }],
+    ['selectSentence with negative index', { type: 'selectSentence', index: -1 }],
   ];
   for (const [name, raw] of malformed) {
     test(`rejects ${name}`, () => assert.equal(parseWebviewMessage(raw), undefined));

@@ -1,0 +1,152 @@
+/**
+ * Real editor text in the real workbench (code-server + Chromium, the packaged .vsix): a paragraph is
+ * explained sentence by sentence, a code selection explains its comments and says so, the hover stays out
+ * of code, and the side view keeps its translation when focus leaves the editor. Expected translations come
+ * from the engine, run here on each sentence.
+ */
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import type { Browser, Page } from 'playwright-core';
+import { explain, loadModelFolder, type LoadedModel } from '../../src/model';
+import { splitSentences } from '../../src/model/text/sentences';
+import { DEFAULTS } from '../../src/host/settings';
+import { REPO_ROOT, assertPrerequisites, removeRoot, saveLogs, startCodeServer, tempRoot, type CodeServer } from './codeServer';
+import { ensureVsix } from './vsix';
+import { editorLine, eventually, launchBrowser, openFile, openWorkbench, runCommand, selectLine, visibleHover, webviewFrame, wordCenter } from './workbench';
+
+const PARAGRAPH = 'The lion kills the tiger. The cat sleeps on the mat. Where is the dog? Mr. Brown reads a good book.';
+const CODE_LINE = 'const total = sum(values); // Add the values. Then print the result.';
+const MD_LINE = 'The old man walks to the market every morning.';
+const COMMAND = 'Explain attention for selection';
+const SCREENSHOTS = path.join(REPO_ROOT, 'docs', 'screenshots');
+
+let lm: LoadedModel | undefined;
+const translationOf = (text: string): string => {
+  lm ??= loadModelFolder(path.join(REPO_ROOT, 'media', 'model'));
+  return explain(lm, text, { numBeams: DEFAULTS.beams, topK: DEFAULTS.topK }).translation;
+};
+
+describe('Real editor text in the workbench', { timeout: 10 * 60_000 }, () => {
+  let cs: CodeServer | undefined;
+  let browser: Browser | undefined;
+  let page: Page;
+  let workspace: string;
+
+  before(async () => {
+    assertPrerequisites();
+    const vsix = process.env.ATTENTION_LENS_VSIX ?? ensureVsix();
+    const root = tempRoot('attention-lens-e2e-text-');
+    workspace = path.join(root, 'work');
+    fs.mkdirSync(workspace, { recursive: true });
+    fs.writeFileSync(path.join(workspace, 'paragraph.txt'), `${PARAGRAPH}\n`);
+    fs.writeFileSync(path.join(workspace, 'code.ts'), `declare function sum(values: number[]): number;\ndeclare const values: number[];\n${CODE_LINE}\n`);
+    fs.writeFileSync(path.join(workspace, 'notes.md'), `# Notes\n\n${MD_LINE}\n`);
+    cs = await startCodeServer({ root, vsix: [vsix], workspace });
+    browser = await launchBrowser();
+    page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
+    page.setDefaultTimeout(30_000);
+    await openWorkbench(page, cs.url, workspace, 'paragraph.txt');
+    await openFile(page, 'paragraph.txt', 'The lion kills');
+  }, { timeout: 8 * 60_000 });
+
+  after(async () => {
+    await browser?.close().catch(() => undefined);
+    if (cs) {
+      await cs.stop();
+      saveLogs(cs, 'sentences');
+      removeRoot(cs);
+    }
+  }, { timeout: 60_000 });
+
+  async function shot(name: string): Promise<void> {
+    fs.mkdirSync(SCREENSHOTS, { recursive: true });
+    await page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`), animations: 'disabled' });
+  }
+
+  test('"Attention Lens" in the command palette lists the explain command', async () => {
+    await page.keyboard.press('F1');
+    await page.keyboard.type('Attention Lens');
+    await page.locator('.quick-input-list .monaco-list-row', { hasText: `Attention Lens: ${COMMAND}` }).first().waitFor({ timeout: 20_000 });
+    await page.keyboard.press('Escape');
+  });
+
+  test('a four-sentence paragraph gives four translations, each the engine\'s translation of that sentence', async () => {
+    const sentences = splitSentences(PARAGRAPH).map((s) => s.text);
+    assert.equal(sentences.length, 4);
+    const want = sentences.map(translationOf);
+    await selectLine(page, PARAGRAPH);
+    await runCommand(page, COMMAND);
+    const panel = webviewFrame(page, 'panel');
+    await eventually(async () => {
+      const tabs = await panel.locator('#sentence-tabs .sentence-tab .sentence-translation').allTextContents();
+      assert.deepEqual(tabs, want.map((t) => `→ ${t}`));
+    }, 90_000, 'four translated sentences in the panel');
+    // the detail shows the first sentence
+    assert.equal((await panel.locator('#translation').textContent())?.trim(), want[0]);
+    await shot('paragraph');
+  });
+
+  test('the side view keeps its translation after a click in the panel', async () => {
+    const want = splitSentences(PARAGRAPH).map((s) => translationOf(s.text));
+    await page.locator('.activitybar a.action-label[aria-label="Attention Lens"]').click();
+    const side = webviewFrame(page, 'sideView');
+    await eventually(async () => {
+      assert.equal((await side.locator('#translation').textContent())?.trim(), want.join(' '));
+    }, 90_000, 'the side view translation of the paragraph');
+    assert.equal(await side.locator('#sentence-list details').count(), 4);
+    // click the second sentence in the panel: focus leaves the editor, the panel switches sentence
+    const panel = webviewFrame(page, 'panel');
+    await panel.locator('#sentence-tabs .sentence-tab').nth(1).click();
+    await eventually(async () => assert.equal((await panel.locator('#translation').textContent())?.trim(), want[1]), 30_000, 'the panel on sentence 2');
+    await page.waitForTimeout(1500); // longer than the side view's debounce
+    assert.equal((await side.locator('#translation').textContent())?.trim(), want.join(' '));
+    assert.match((await side.locator('#source-text').textContent()) ?? '', /Translated: .*The lion kills the tiger/);
+    assert.doesNotMatch((await side.locator('#status').textContent()) ?? '', /Select text in an editor/);
+    await shot('side-view-kept');
+  });
+
+  test('a code selection explains its comment and says so; the hover stays out of code and shows in comments', async () => {
+    await openFile(page, 'code.ts', 'const total');
+    await selectLine(page, CODE_LINE);
+    await runCommand(page, COMMAND);
+    const panel = webviewFrame(page, 'panel');
+    await eventually(async () => {
+      assert.match((await panel.locator('#status').textContent()) ?? '', /only the comments and text strings/);
+      assert.deepEqual(
+        await panel.locator('#sentence-tabs .sentence-tab .sentence-translation').allTextContents(),
+        ['Add the values.', 'Then print the result.'].map((s) => `→ ${translationOf(s)}`),
+      );
+    }, 90_000, 'the code notice and the comment\'s two sentences');
+    await shot('code-notice');
+
+    // hover over code: TypeScript's own hover, no Attention Lens block
+    const hover = visibleHover(page);
+    const { x, y } = await wordCenter(page, CODE_LINE, 'total');
+    await page.mouse.move(x, y - 60);
+    await page.mouse.move(x, y, { steps: 6 });
+    await page.waitForTimeout(4000);
+    assert.equal(await hover.filter({ hasText: 'Attention Lens' }).count(), 0, 'no Attention Lens hover over code');
+    // hover over a word in the comment
+    await eventually(async () => {
+      const p = await wordCenter(page, CODE_LINE, 'print');
+      await page.mouse.move(p.x, p.y - 60);
+      await page.mouse.move(p.x, p.y, { steps: 6 });
+      await hover.filter({ hasText: 'Attention Lens' }).first().waitFor({ timeout: 5_000 });
+    }, 40_000, 'the Attention Lens hover inside a comment');
+    await page.mouse.move(5, 500);
+  });
+
+  test('the hover appears in Markdown', async () => {
+    await openFile(page, 'notes.md', 'The old man');
+    const hover = visibleHover(page);
+    await eventually(async () => {
+      const p = await wordCenter(page, MD_LINE, 'market');
+      await page.mouse.move(p.x, p.y - 60);
+      await page.mouse.move(p.x, p.y, { steps: 6 });
+      await hover.filter({ hasText: 'Attention Lens' }).first().waitFor({ timeout: 5_000 });
+    }, 40_000, 'the Attention Lens hover in Markdown');
+    await editorLine(page, MD_LINE).waitFor();
+  });
+});
