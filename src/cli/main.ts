@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { ModelFileError } from '../model';
 import { registerExplain } from './commands/explain';
 import { registerGrad } from './commands/grad';
+import { registerTrain } from './commands/train';
 import { registerTrace } from './commands/trace';
 import { registerTranslate } from './commands/translate';
 
@@ -21,6 +22,7 @@ registerTranslate(program);
 registerExplain(program);
 registerTrace(program);
 registerGrad(program);
+registerTrain(program);
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   const msg = e instanceof ModelFileError ? `model file problem: ${e.message}` : e instanceof Error ? e.message : String(e);
