@@ -1,4 +1,8 @@
-/** Public surface of the model core. Pure Node: nothing here imports `vscode`. */
+/**
+ * Public surface of the model core. Pure Node: nothing here imports `vscode`. The folders are its table of contents:
+ * reference/ (the forward pass as plain loops: read it first), marian.ts (the model, composed from network/: embed,
+ * attention, layers, ops, positions), kernels/ (speed only, same results), loading/, tokenizer/, generation/, explain/.
+ */
 export type { Explanation, AttentionKind, DecodingStep, ModelSummary } from '../shared/explanation';
 export { ModelFileError } from './loading/errors';
 export { CancelledError } from './cancel';
