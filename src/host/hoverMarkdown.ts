@@ -3,6 +3,7 @@
  * model or document text is untrusted and goes through `escapeMarkdown`; the only link is the one
  * command link built here, whose arguments are URI-encoded JSON.
  */
+import { aggregateRow } from '../shared/attention';
 import type { AttentionKind, Explanation } from '../shared/explanation';
 import type { HoverAggregation } from './settings';
 
@@ -49,43 +50,43 @@ export interface AggregationChoice {
   head: number;
 }
 
-/** Attention row (over keys) of one query under the chosen aggregation, plus a description of it. */
-export function aggregateRow(kind: AttentionKind, query: number, choice: AggregationChoice): { row: number[]; description: string } {
-  const L = kind.layers.length;
+/**
+ * The hover setting in the terms of the shared aggregation (src/shared/attention.ts): which layers to average,
+ * and how each layer's heads are combined.
+ */
+export function hoverLayers(kind: AttentionKind, choice: AggregationChoice): { layers: number[]; aggregation: 'mean' | 'max' | 'head'; head: number; description: string } {
+  const L = kind.layers;
   const H = kind.heads;
-  const { queryLen, keyLen } = kind;
-  if (L === 0 || H === 0 || query < 0 || query >= queryLen) return { row: [], description: '' };
-  const at = (l: number, h: number, k: number) => kind.layers[l][(h * queryLen + query) * keyLen + k] ?? 0;
-  const row = new Array<number>(keyLen).fill(0);
-  const meanOver = (layers: number[]) => {
-    for (const l of layers) for (let h = 0; h < H; h++) for (let k = 0; k < keyLen; k++) row[k] += at(l, h, k);
-    const n = layers.length * H;
-    for (let k = 0; k < keyLen; k++) row[k] /= n;
-  };
   const heads = `${H} head${H === 1 ? '' : 's'}`;
   switch (choice.aggregation) {
-    case 'lastLayerMax': {
-      row.fill(-Infinity);
-      for (let h = 0; h < H; h++) for (let k = 0; k < keyLen; k++) row[k] = Math.max(row[k], at(L - 1, h, k));
-      return { row, description: `layer ${L} of ${L}, max over ${heads}` };
-    }
+    case 'lastLayerMax':
+      return { layers: [L - 1], aggregation: 'max', head: 0, description: `layer ${L} of ${L}, max over ${heads}` };
     case 'allLayersMean':
-      meanOver([...Array(L).keys()]);
-      return { row, description: `mean over all ${L} layers × ${heads}` };
+      return { layers: [...Array(L).keys()], aggregation: 'mean', head: 0, description: `mean over all ${L} layers × ${heads}` };
     case 'firstLayerMean':
-      meanOver([0]);
-      return { row, description: `layer 1 of ${L}, mean of ${heads}` };
+      return { layers: [0], aggregation: 'mean', head: 0, description: `layer 1 of ${L}, mean of ${heads}` };
     case 'layerHead': {
       const l = Math.min(Math.max(1, Math.round(choice.layer)), L) - 1;
       const h = Math.min(Math.max(1, Math.round(choice.head)), H) - 1;
-      for (let k = 0; k < keyLen; k++) row[k] = at(l, h, k);
-      return { row, description: `layer ${l + 1} of ${L}, head ${h + 1} of ${H}` };
+      return { layers: [l], aggregation: 'head', head: h, description: `layer ${l + 1} of ${L}, head ${h + 1} of ${H}` };
     }
     case 'lastLayerMean':
     default:
-      meanOver([L - 1]);
-      return { row, description: `layer ${L} of ${L}, mean of ${heads}` };
+      return { layers: [L - 1], aggregation: 'mean', head: 0, description: `layer ${L} of ${L}, mean of ${heads}` };
   }
+}
+
+/** Attention row (over keys) of one query under the chosen setting (layers averaged), plus a description of it. */
+export function hoverRow(kind: AttentionKind, query: number, choice: AggregationChoice): { row: Float64Array; description: string } {
+  if (kind.layers === 0 || kind.heads === 0 || query < 0 || query >= kind.queryLen) return { row: new Float64Array(0), description: '' };
+  const { layers, aggregation, head, description } = hoverLayers(kind, choice);
+  const row = new Float64Array(kind.keyLen);
+  for (const layer of layers) {
+    const r = aggregateRow(kind, query, { aggregation, layer, head });
+    for (let k = 0; k < row.length; k++) row[k] += r[k];
+  }
+  for (let k = 0; k < row.length; k++) row[k] /= layers.length;
+  return { row, description };
 }
 
 export interface AttendedToken {
@@ -103,7 +104,7 @@ export function topAttended(kind: AttentionKind, queries: number[], choice: Aggr
   const sum = new Array<number>(kind.keyLen).fill(0);
   let description = '';
   for (const q of queries) {
-    const r = aggregateRow(kind, q, choice);
+    const r = hoverRow(kind, q, choice);
     description = r.description;
     r.row.forEach((v, k) => (sum[k] += v));
   }

@@ -16,7 +16,7 @@ import {
   CANCEL_SLOT,
   ModelRequestError,
   isWorkerResponse,
-  unpackExplanation,
+  checkExplanation,
   type ExplainParams,
   type LoadedInfo,
   type ModelRef,
@@ -82,8 +82,6 @@ export class ModelClient {
   private worker: WorkerLike | undefined;
   private lastWorkerError: string | undefined;
   private running: Job | undefined;
-  /** Answered requests whose explanation is still being unpacked (see `unpackExplanation`). */
-  private readonly unpacking = new Set<Job>();
   private readonly queue: Job[] = [];
   private nextId = 1;
   private loadedKey: string | undefined;
@@ -173,9 +171,8 @@ export class ModelClient {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
-    const jobs = [...this.queue.splice(0), ...(this.running ? [this.running] : []), ...this.unpacking];
+    const jobs = [...this.queue.splice(0), ...(this.running ? [this.running] : [])];
     this.running = undefined;
-    this.unpacking.clear();
     for (const job of jobs) this.settle(job, () => job.reject(new ModelRequestError({ kind: 'cancelled', message: 'the model client was disposed' })));
     this.stopWorker();
   }
@@ -185,10 +182,6 @@ export class ModelClient {
     if (queued >= 0) {
       this.queue.splice(queued, 1);
       this.settle(job, () => job.reject(cancelledError()));
-      return;
-    }
-    if (this.unpacking.has(job)) {
-      job.cancelRequested = true; // answered but not yet delivered: it settles as cancelled
       return;
     }
     if (this.running !== job || job.cancelRequested) return;
@@ -305,27 +298,21 @@ export class ModelClient {
       this.loadedKey = keyOf(job.body.model);
       this.loadedInfo = raw.info;
       if (job.cancelRequested) this.settle(job, () => job.reject(cancelledError()));
-      else if (raw.type === 'explained' && raw.numbers !== undefined) this.deliverExplanation(job, raw);
+      else if (raw.type === 'explained') this.deliverExplanation(job, raw);
       else this.settle(job, () => job.resolve(raw as never));
     }
     this.pump();
   }
 
-  /** Rebuilds a packed explanation off the critical path (in slices), then resolves unless cancelled meanwhile. */
+  /** The explanation arrives with its arrays in shared memory: nothing to copy, only sizes to check. */
   private deliverExplanation(job: Job, raw: ResponseFor['explain']): void {
-    this.unpacking.add(job);
-    const { numbers, ...rest } = raw;
-    unpackExplanation(raw.explanation, numbers!).then(
-      (explanation) => {
-        if (!this.unpacking.delete(job)) return; // disposed meanwhile
-        if (job.cancelRequested) this.settle(job, () => job.reject(cancelledError()));
-        else this.settle(job, () => job.resolve({ ...rest, explanation } as never));
-      },
-      (err: unknown) => {
-        if (!this.unpacking.delete(job)) return;
-        this.settle(job, () => job.reject(new ModelRequestError({ kind: 'internal', message: errorText(err) })));
-      },
-    );
+    try {
+      checkExplanation(raw.explanation);
+    } catch (err) {
+      this.settle(job, () => job.reject(new ModelRequestError({ kind: 'internal', message: errorText(err) })));
+      return;
+    }
+    this.settle(job, () => job.resolve(raw as never));
   }
 }
 

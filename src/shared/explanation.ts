@@ -1,17 +1,25 @@
 /**
- * The inspection data for one explained sentence: plain JSON-safe data (numbers, strings, arrays),
- * so the same object crosses the worker boundary, the webview postMessage channel and the CLI's --json.
+ * The inspection data for one explained sentence. The big numbers (attention weights, positional values) are
+ * Float32Arrays, the engine's own precision: they cross the worker boundary in shared memory and reach the webviews
+ * as typed arrays. Plain JSON exists only at the edges (CLI --json, JSON export): see `explanationToJson` in
+ * ./attention.ts. Read attention weights through the accessors there (`headMatrix`, `attentionRow`).
  */
 
-/** One attention kind for all layers: `layers[l]` is row-major [heads, queryLen, keyLen]. */
+/** The three attention kinds of an encoder–decoder, in the order the views list them. */
+export const ATTENTION_KINDS = ['encoder', 'decoder', 'cross'] as const;
+export type AttentionKindName = (typeof ATTENTION_KINDS)[number];
+
+/** One attention kind for all layers. */
 export interface AttentionKind {
+  layers: number;
   heads: number;
   queryLen: number;
   keyLen: number;
   /** Token labels along the query axis (rows) and key axis (columns). */
   queryTokens: string[];
   keyTokens: string[];
-  layers: number[][];
+  /** Row-major [layers, heads, queryLen, keyLen]; each row is a softmax over the keys (future keys 0 in the decoder). */
+  weights: Float32Array;
 }
 
 /** Top-k candidates the model considered at one decoding step. */
@@ -75,7 +83,7 @@ export interface Explanation {
     cross: AttentionKind;
   };
   /** What the model adds to the scaled embeddings: row-major [positions, dModel]; positions = max(source, target) length. */
-  positional: { positions: number; dModel: number; values: number[] };
+  positional: { positions: number; dModel: number; values: Float32Array };
   /** One entry per generated token (greedy: the argmax path; beam: the best hypothesis's path). */
   steps: DecodingStep[];
   /**

@@ -2,10 +2,10 @@
  * The one typed message protocol between the extension host and its webviews (panel and side view).
  * Both bundles import this file; the host validates every incoming message with `parseWebviewMessage`.
  */
-import type { Explanation } from './explanation';
+import { AGGREGATIONS, type Aggregation } from './attention';
+import { ATTENTION_KINDS, type AttentionKindName, type Explanation } from './explanation';
 
-export type AttentionKindName = 'encoder' | 'decoder' | 'cross';
-export type Aggregation = 'mean' | 'max' | 'rollout' | 'head';
+export type { Aggregation, AttentionKindName };
 
 /** The panel's view state; persisted with the webview's setState and by the panel serializer. */
 export interface PanelViewState {
@@ -67,8 +67,8 @@ export type FromWebviewMessage =
   | { type: 'openPanel'; step?: number; sentence?: number }
   | { type: 'selectSentence'; index: number };
 
-const KINDS: readonly string[] = ['encoder', 'decoder', 'cross'];
-const AGGS: readonly string[] = ['mean', 'max', 'rollout', 'head'];
+const KINDS: readonly string[] = ATTENTION_KINDS;
+const AGGS: readonly string[] = AGGREGATIONS;
 const isInt = (v: unknown, min = 0, max = 1e6): v is number => Number.isInteger(v) && (v as number) >= min && (v as number) <= max;
 
 /** Validates a message coming from a webview; returns undefined for anything malformed (which the host then ignores). */

@@ -10,7 +10,7 @@ import { loadModelFolder, explain, translate, ModelFileError, CancelledError, ty
 import { MatmulPool, resolveThreads } from '../model/kernels/parallel/matmulPool';
 import {
   CANCEL_SLOT,
-  packExplanation,
+  shareExplanation,
   type LoadedInfo,
   type ModelRef,
   type WorkerErrorInfo,
@@ -133,11 +133,7 @@ port.on('message', (raw: WorkerRequest) => {
   } catch (err) {
     response = { type: 'failed', id: raw?.id ?? -1, error: toErrorInfo(err) };
   }
-  if (response.type === 'explained') {
-    // The attention matrices travel as shared typed arrays (see PackedNumbers), never as cloned number[].
-    const { explanation, numbers } = packExplanation(response.explanation);
-    port.postMessage({ ...response, explanation, numbers });
-  } else {
-    port.postMessage(response);
-  }
+  // The big arrays travel in shared memory (see shareExplanation), never transferred nor cloned.
+  if (response.type === 'explained') response = { ...response, explanation: shareExplanation(response.explanation) };
+  port.postMessage(response);
 });

@@ -8,7 +8,8 @@
  * as a message: the host writes the request id into a shared Int32 slot (`CANCEL_SLOT`) and the
  * worker polls it through the engine's `shouldStop` hook.
  */
-import type { Explanation, ModelSummary } from '../shared/explanation';
+import { isAttentionKind } from '../shared/attention';
+import { ATTENTION_KINDS, type Explanation, type ModelSummary } from '../shared/explanation';
 
 /** Passed as `workerData` when the worker is spawned. */
 export interface WorkerInit {
@@ -74,89 +75,39 @@ export interface WorkerErrorInfo {
 // ---- worker → host ---------------------------------------------------------------------------------
 export type WorkerResponse =
   | { type: 'loaded'; id: number; info: LoadedInfo }
-  | { type: 'explained'; id: number; info: LoadedInfo; explanation: Explanation; numbers?: PackedNumbers }
+  | { type: 'explained'; id: number; info: LoadedInfo; explanation: Explanation }
   | { type: 'translated'; id: number; info: LoadedInfo; text: string; ids: number[] }
   | { type: 'failed'; id: number; error: WorkerErrorInfo };
 
 /**
- * The large numeric arrays of an Explanation (every attention matrix, the positional values), moved out of it so
- * they cross the thread boundary as Float64Arrays in shared memory. Structured-cloning them as number[] makes the
- * receiving thread (the extension host) deserialize millions of numbers in one go: 100 ms and more for a 256-token
- * sentence, seconds for a large model. Shared memory crosses without a copy, and `unpackExplanation` rebuilds the
- * arrays in slices between event-loop turns. Float64 keeps every value exactly.
+ * Worker side: the explanation with its big arrays (attention weights, positional values) copied into shared memory.
+ * Structured cloning then hands the host the same memory without copying or deserialising anything, so receiving
+ * even a large model's explanation never stalls the extension host's thread.
  *
  * Not transferred ArrayBuffers: once a thread has detached any ArrayBuffer, V8's optimised code there checks every
  * typed-array access for detachment, which made the worker's matmul kernels ~25 % slower for the rest of its life.
  */
-export interface PackedNumbers {
-  encoder: Float64Array[];
-  decoder: Float64Array[];
-  cross: Float64Array[];
-  positional: Float64Array;
-}
-
-/** Worker side: the explanation without its big arrays, and the arrays. */
-export function packExplanation(e: Explanation): { explanation: Explanation; numbers: PackedNumbers } {
-  const pack = (values: number[]): Float64Array => {
-    const f = new Float64Array(new SharedArrayBuffer(values.length * Float64Array.BYTES_PER_ELEMENT));
+export function shareExplanation(e: Explanation): Explanation {
+  const share = (values: Float32Array): Float32Array => {
+    const f = new Float32Array(new SharedArrayBuffer(values.byteLength));
     f.set(values);
     return f;
   };
-  const { encoder, decoder, cross } = e.attentions;
-  const numbers: PackedNumbers = {
-    encoder: encoder.layers.map(pack),
-    decoder: decoder.layers.map(pack),
-    cross: cross.layers.map(pack),
-    positional: pack(e.positional.values),
-  };
-  const explanation: Explanation = {
-    ...e,
-    attentions: { encoder: { ...encoder, layers: [] }, decoder: { ...decoder, layers: [] }, cross: { ...cross, layers: [] } },
-    positional: { ...e.positional, values: [] },
-  };
-  return { explanation, numbers };
+  const attentions = { ...e.attentions };
+  for (const k of ATTENTION_KINDS) attentions[k] = { ...e.attentions[k], weights: share(e.attentions[k].weights) };
+  return { ...e, attentions, positional: { ...e.positional, values: share(e.positional.values) } };
 }
 
-/** Elements converted per event-loop turn while unpacking (well under a millisecond of work). */
-const UNPACK_SLICE = 1 << 16;
-
-/** Copies a[start, end) into out (a plain loop in its own function, so it is optimized). */
-function copyRange(out: number[], a: Float64Array, start: number, end: number): void {
-  for (let i = start; i < end; i++) out[i] = a[i];
-}
-
-/**
- * Host side: puts the arrays back as number[], checking every size against the explanation's dimensions, and
- * yields to the event loop between slices so the host never stalls on a large explanation.
- */
-export async function unpackExplanation(e: Explanation, numbers: PackedNumbers): Promise<Explanation> {
+/** Host side: checks every array's size against the explanation's dimensions (a broken worker must not crash the views). */
+export function checkExplanation(e: Explanation): Explanation {
   const check = (ok: boolean, what: string): void => {
     if (!ok) throw new Error(`malformed explanation from the model worker (${what})`);
   };
-  check(typeof numbers === 'object' && numbers !== null, 'no numbers');
-  const unpack = async (f: unknown, expected: number, what: string): Promise<number[]> => {
-    check(f instanceof Float64Array && f.length === expected, what);
-    const a = f as Float64Array;
-    const out = new Array<number>(a.length);
-    for (let i = 0; i < a.length; i += UNPACK_SLICE) {
-      copyRange(out, a, i, Math.min(a.length, i + UNPACK_SLICE));
-      await new Promise<void>((resolve) => setImmediate(resolve));
-    }
-    return out;
-  };
-  const kinds = ['encoder', 'decoder', 'cross'] as const;
-  const attentions = { ...e.attentions };
-  for (const k of kinds) {
-    const kind = e.attentions[k];
-    const layers = numbers[k];
-    check(Array.isArray(layers), `${k} attention`);
-    const size = kind.heads * kind.queryLen * kind.keyLen;
-    const out: number[][] = [];
-    for (let l = 0; l < layers.length; l++) out.push(await unpack(layers[l], size, `${k} attention layer ${l}`));
-    attentions[k] = { ...kind, layers: out };
-  }
-  const values = await unpack(numbers.positional, e.positional.positions * e.positional.dModel, 'positional encodings');
-  return { ...e, attentions, positional: { ...e.positional, values } };
+  check(typeof e === 'object' && e !== null && typeof e.attentions === 'object' && e.attentions !== null, 'no attentions');
+  for (const k of ATTENTION_KINDS) check(isAttentionKind(e.attentions[k]), `${k} attention`);
+  const p = e.positional;
+  check(typeof p === 'object' && p !== null && p.values instanceof Float32Array && p.values.length === p.positions * p.dModel, 'positional encodings');
+  return e;
 }
 
 /** Maps a request type to the successful response the host resolves with. */

@@ -1,5 +1,6 @@
 /** What makes an Explanation valid, whatever text produced it: consistent sizes, offsets inside the text, stochastic rows. */
 import assert from 'node:assert/strict';
+import { attentionRow, explanationFromJson, explanationToJson } from '../../src/shared/attention';
 import type { AttentionKind, Explanation } from '../../src/shared/explanation';
 
 const TOL = 1e-4;
@@ -7,18 +8,18 @@ const TOL = 1e-4;
 /** Every row over `keysOf(row)` keys sums to 1, the rest of the row is 0, all values finite in [0, 1]. */
 function assertRows(name: string, kind: AttentionKind, layers: number, keysOf: (row: number) => number): void {
   const { heads, queryLen: Q, keyLen: K } = kind;
-  assert.equal(kind.layers.length, layers, `${name}: layer count`);
+  assert.equal(kind.layers, layers, `${name}: layer count`);
   assert.equal(kind.queryTokens.length, Q, `${name}: query tokens`);
   assert.equal(kind.keyTokens.length, K, `${name}: key tokens`);
-  kind.layers.forEach((m, l) => {
-    assert.equal(m.length, heads * Q * K, `${name} layer ${l}: size`);
+  assert.equal(kind.weights.length, layers * heads * Q * K, `${name}: size`);
+  for (let l = 0; l < layers; l++) {
     for (let h = 0; h < heads; h++) {
       for (let q = 0; q < Q; q++) {
-        const base = (h * Q + q) * K;
+        const row = attentionRow(kind, l, h, q);
         const live = keysOf(q);
         let sum = 0;
         for (let k = 0; k < K; k++) {
-          const v = m[base + k];
+          const v = row[k];
           if (!(Number.isFinite(v) && v >= -TOL && v <= 1 + TOL)) assert.fail(`${name} layer ${l} head ${h} row ${q}: value ${v}`);
           if (k < live) sum += v;
           else if (v !== 0) assert.fail(`${name} layer ${l} head ${h} row ${q}: nonzero weight ${v} on future key ${k}`);
@@ -26,13 +27,13 @@ function assertRows(name: string, kind: AttentionKind, layers: number, keysOf: (
         if (Math.abs(sum - 1) > TOL) assert.fail(`${name} layer ${l} head ${h} row ${q}: sums to ${sum}`);
       }
     }
-  });
+  }
 }
 
 /**
  * Checks an explanation of `input`: the explained text is the input or (truncated) a prefix of it, every piece has
  * an offset range inside it (non-overlapping, in order), attention rows are probability distributions (causal for
- * the decoder), probabilities and positions are finite, and the whole thing survives JSON (webview, export).
+ * the decoder), probabilities and positions are finite, and the whole thing survives its JSON edge (CLI, export).
  */
 export function assertValidExplanation(e: Explanation, input: string): void {
   const S = e.sourceIds.length;
@@ -65,5 +66,5 @@ export function assertValidExplanation(e: Explanation, input: string): void {
   assert.equal(e.attentions.cross.queryLen, T);
   assert.equal(e.positional.values.length, e.positional.positions * e.positional.dModel);
   assert.ok(e.positional.values.every(Number.isFinite));
-  assert.deepEqual(JSON.parse(JSON.stringify(e)).sourcePieces, e.sourcePieces, 'JSON round trip');
+  assert.deepEqual(explanationFromJson(JSON.parse(JSON.stringify(explanationToJson(e)))), e, 'JSON round trip (CLI --json, export)');
 }

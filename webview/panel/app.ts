@@ -14,7 +14,7 @@ import { buildPanelLayout, type PanelLayout } from './layout';
 import { OverviewSection } from './overview';
 import { PeSection } from './pe';
 import { SentenceList } from './sentences';
-import { defaultViewState, isExplanationLike, readPersisted, sanitizeView, viewsEqual, type PersistedPanelState } from './state';
+import { defaultViewState, explanationIdentity, isExplanationLike, readPersisted, sanitizeView, viewsEqual, type PersistedPanelState } from './state';
 import { StepsSection } from './steps';
 import { TokensSection } from './tokens';
 
@@ -37,6 +37,8 @@ export class PanelApp implements PanelContext {
   private shownRequestId?: number;
   private latestRequestId = -Infinity;
   private theme?: ThemeColors;
+  /** `explanationIdentity` of what is (or, after a reload, was) shown. */
+  private shownIdentity?: string;
   private readonly palettes = new PaletteCache();
   private persistTimer: ReturnType<typeof setTimeout> | undefined;
 
@@ -97,7 +99,8 @@ export class PanelApp implements PanelContext {
     if (!saved) return;
     this.viewState = saved.view;
     this.shownRequestId = saved.requestId;
-    if (saved.explanation) this.show(saved.explanation, saved.notice);
+    this.shownIdentity = saved.shown;
+    this.notice = saved.notice;
   }
 
   handleMessage(raw: unknown): void {
@@ -115,15 +118,16 @@ export class PanelApp implements PanelContext {
           this.viewState = sanitizeView(this.viewState, undefined, msg.explanation);
         } else {
           // A new sentence invalidates the selected step; a first explanation keeps what a focus request may have set.
-          const base = this.current ? sanitizeView(this.viewState, { selectedStep: -1 }, msg.explanation) : this.viewState;
+          const shownBefore = this.current !== undefined || this.shownIdentity !== undefined;
+          const base = shownBefore ? sanitizeView(this.viewState, { selectedStep: -1 }, msg.explanation) : this.viewState;
           this.viewState = sanitizeView(base, msg.view, msg.explanation);
         }
         this.shownRequestId = typeof msg.requestId === 'number' ? msg.requestId : undefined;
         this.show(msg.explanation, msg.notice);
         this.sentences.set(msg.sentences, msg.sentenceIndex ?? 0);
         if (typeof msg.focusToken === 'number') this.detail.focusRow(msg.focusToken);
+        this.shownIdentity = explanationIdentity(msg.explanation);
         this.post({ type: 'viewState', state: this.viewState });
-        // Saving can take a while for big models (the whole explanation is serialised): let the render show first.
         this.schedulePersist();
         break;
       }
@@ -176,14 +180,7 @@ export class PanelApp implements PanelContext {
   }
 
   private isResend(requestId: unknown, explanation: Explanation): boolean {
-    const cur = this.current;
-    return (
-      !!cur &&
-      requestId === this.shownRequestId &&
-      cur.sourceText === explanation.sourceText &&
-      cur.translation === explanation.translation &&
-      cur.model?.name === explanation.model?.name
-    );
+    return requestId === this.shownRequestId && this.shownIdentity === explanationIdentity(explanation);
   }
 
   private show(explanation: Explanation, notice: string | undefined): void {
@@ -219,7 +216,7 @@ export class PanelApp implements PanelContext {
   private persistNow(): void {
     if (this.persistTimer !== undefined) clearTimeout(this.persistTimer);
     this.persistTimer = undefined;
-    this.api.setState({ explanation: this.current, view: this.viewState, notice: this.notice, requestId: this.shownRequestId });
+    this.api.setState({ view: this.viewState, notice: this.notice, requestId: this.shownRequestId, shown: this.shownIdentity });
   }
 }
 

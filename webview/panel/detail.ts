@@ -4,7 +4,8 @@
  */
 import type { Explanation } from '../../src/shared/explanation';
 import type { Aggregation, AttentionKindName, PanelViewState } from '../../src/shared/protocol';
-import { attentionRange, type Matrix } from '../shared/aggregate';
+import type { Matrix } from '../../src/shared/attention';
+import { attentionRange } from '../shared/valueRange';
 import type { ColorFn } from '../shared/colorScale';
 import { selectControl, type SelectControl } from '../shared/controls';
 import { el, formatValue, pieceLabel } from '../shared/dom';
@@ -184,7 +185,7 @@ export class DetailSection implements Section {
   private syncControls(explanation: Explanation, view: PanelViewState): void {
     const att = explanation.attentions[view.kind];
     this.kindCtl.set(KINDS.map((k) => ({ value: k, label: KIND_TITLES[k] })), view.kind);
-    this.layerCtl.set(att.layers.map((_, l) => ({ value: String(l), label: `Layer ${l + 1}` })), String(view.layer));
+    this.layerCtl.set(Array.from({ length: att.layers }, (_, l) => ({ value: String(l), label: `Layer ${l + 1}` })), String(view.layer));
     this.headCtl.set(Array.from({ length: att.heads }, (_, h) => ({ value: String(h), label: `Head ${h + 1}` })), String(view.head));
     this.headCtl.setDisabled(view.aggregation !== 'head');
     this.aggCtl.set(

@@ -2,6 +2,7 @@
  * Export buttons: PNG of the large heatmap canvas, an SVG built with DOM APIs, and the explanation as JSON.
  * The data goes to the host, which asks where to save it.
  */
+import { explanationToJson } from '../../src/shared/attention';
 import type { FromWebviewMessage } from '../../src/shared/protocol';
 import { lutColor, rgbToCss } from '../shared/colorScale';
 import { button } from '../shared/controls';
@@ -62,6 +63,6 @@ export class ExportControls {
   json(): ExportMessage | undefined {
     const explanation = this.ctx.explanation();
     if (!explanation) return undefined;
-    return { type: 'export', format: 'json', fileName: 'attention-lens-explanation.json', data: JSON.stringify(explanation) };
+    return { type: 'export', format: 'json', fileName: 'attention-lens-explanation.json', data: JSON.stringify(explanationToJson(explanation)) };
   }
 }

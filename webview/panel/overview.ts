@@ -3,7 +3,8 @@
  */
 import type { Explanation } from '../../src/shared/explanation';
 import type { AttentionKindName, PanelViewState } from '../../src/shared/protocol';
-import { attentionRange, headMatrix, maxOverHeads, meanOverHeads, type Matrix } from '../shared/aggregate';
+import { aggregateHeads, type Matrix } from '../../src/shared/attention';
+import { attentionRange } from '../shared/valueRange';
 import { clear, el, makeActivatable } from '../shared/dom';
 import { drawPixels, matrixToRgba } from '../shared/heatmap';
 import type { PanelContext, Section } from './context';
@@ -46,11 +47,11 @@ export class OverviewSection implements Section {
       for (let h = 0; h < att.heads; h++) grid.append(el(doc, 'span', { className: 'col-label', text: `H${h + 1}` }));
       grid.append(el(doc, 'span', { className: 'gap' }));
       grid.append(el(doc, 'span', { className: 'col-label', text: 'mean' }), el(doc, 'span', { className: 'col-label', text: 'max' }));
-      for (let l = 0; l < att.layers.length; l++) {
+      for (let l = 0; l < att.layers; l++) {
         grid.append(el(doc, 'span', { className: 'row-label', text: `L${l + 1}` }));
-        for (let h = 0; h < att.heads; h++) grid.append(this.thumb(kind, l, h, headMatrix(att, l, h)));
+        for (let h = 0; h < att.heads; h++) grid.append(this.thumb(kind, l, h, aggregateHeads(att, { aggregation: 'head', layer: l, head: h })));
         grid.append(el(doc, 'span', { className: 'gap' }));
-        grid.append(this.thumb(kind, l, 'mean', meanOverHeads(att, l)), this.thumb(kind, l, 'max', maxOverHeads(att, l)));
+        grid.append(this.thumb(kind, l, 'mean', aggregateHeads(att, { aggregation: 'mean', layer: l, head: 0 })), this.thumb(kind, l, 'max', aggregateHeads(att, { aggregation: 'max', layer: l, head: 0 })));
       }
       block.append(grid);
       this.grids.append(block);

@@ -8,7 +8,7 @@ import { select } from 'd3-selection';
 import { line } from 'd3-shape';
 import type { Explanation } from '../../src/shared/explanation';
 import type { PanelViewState } from '../../src/shared/protocol';
-import { valueRange } from '../shared/aggregate';
+import { valueRange } from '../shared/valueRange';
 import { CATEGORICAL } from '../shared/colorScale';
 import { button } from '../shared/controls';
 import { clear, customEl, el, formatValue, pieceLabel, svgEl } from '../shared/dom';

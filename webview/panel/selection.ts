@@ -3,7 +3,7 @@
  */
 import type { AttentionKind, Explanation } from '../../src/shared/explanation';
 import type { AttentionKindName, PanelViewState } from '../../src/shared/protocol';
-import { headMatrix, maxOverHeads, meanOverHeads, matrixRow, rollout, type Matrix } from '../shared/aggregate';
+import { aggregateHeads, aggregateRow, type Matrix } from '../../src/shared/attention';
 
 export const KIND_TITLES: Record<AttentionKindName, string> = {
   encoder: 'Encoder self-attention',
@@ -30,14 +30,10 @@ export function aggregationLabel(view: Pick<PanelViewState, 'aggregation' | 'hea
   }
 }
 
+/** The matrix of a view (rollout is offered for the encoder only; other kinds show the mean). */
 export function matrixFor(att: AttentionKind, kind: AttentionKindName, view: Pick<PanelViewState, 'aggregation' | 'layer' | 'head'>): Matrix {
-  switch (view.aggregation) {
-    case 'mean': return meanOverHeads(att, view.layer);
-    case 'max': return maxOverHeads(att, view.layer);
-    case 'rollout':
-      return kind === 'encoder' && att.queryLen === att.keyLen ? rollout(att, view.layer) : meanOverHeads(att, view.layer);
-    default: return headMatrix(att, view.layer, view.head);
-  }
+  const aggregation = view.aggregation === 'rollout' && kind !== 'encoder' ? 'mean' : view.aggregation;
+  return aggregateHeads(att, { aggregation, layer: view.layer, head: view.head });
 }
 
 export function selectMatrix(explanation: Explanation, view: PanelViewState): SelectedMatrix {
@@ -66,9 +62,9 @@ function labels(tokens: readonly string[] | undefined, n: number): string[] {
  */
 export function crossWeightsForStep(explanation: Explanation, view: PanelViewState, step: number): Float64Array | undefined {
   const att = explanation.attentions.cross;
-  if (step < 0 || step >= att.queryLen || att.layers.length === 0) return undefined;
-  const layer = Math.max(0, Math.min(att.layers.length - 1, view.layer));
+  if (step < 0 || step >= att.queryLen || att.layers === 0) return undefined;
+  const layer = Math.max(0, Math.min(att.layers - 1, view.layer));
   const aggregation = view.kind === 'cross' && view.aggregation !== 'rollout' ? view.aggregation : 'mean';
   const head = Math.max(0, Math.min(att.heads - 1, view.head));
-  return matrixRow(matrixFor(att, 'cross', { aggregation, layer, head }), step);
+  return aggregateRow(att, step, { aggregation, layer, head });
 }

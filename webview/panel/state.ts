@@ -2,19 +2,24 @@
  * The panel's view state: defaults, validation against an explanation, and the persisted shape.
  */
 import type { Explanation } from '../../src/shared/explanation';
-import type { Aggregation, AttentionKindName, PanelViewState } from '../../src/shared/protocol';
+import { AGGREGATIONS, isAttentionKind, type Aggregation } from '../../src/shared/attention';
+import { ATTENTION_KINDS as KINDS, type AttentionKindName } from '../../src/shared/explanation';
+import type { PanelViewState } from '../../src/shared/protocol';
 
-export const KINDS: readonly AttentionKindName[] = ['encoder', 'decoder', 'cross'];
-export const AGGREGATIONS: readonly Aggregation[] = ['head', 'mean', 'max', 'rollout'];
+export { AGGREGATIONS, KINDS };
 export const MAX_PE_DIMS = 8;
 
-/** What the panel stores with setState so it can come back after a window reload. */
+/**
+ * What the panel stores with setState so it can come back after a window reload: the view, not the data (the
+ * host sends the explanation again; serialising megabytes of attention on every view change made clicks slow).
+ */
 export interface PersistedPanelState {
-  explanation?: Explanation;
   view: PanelViewState;
   notice?: string;
   /** The requestId the explanation arrived with, to recognise the host re-sending it after a reload. */
   requestId?: number;
+  /** Which explanation that was (`explanationIdentity`), for the same purpose. */
+  shown?: string;
 }
 
 /** Dimensions 0, 1, d/4, d/2, d/2+1: two fast sines, a slow sine, and the cosines that pair with dims 0 and 1. */
@@ -57,7 +62,7 @@ export function sanitizeView(
   const colorScheme = merged.colorScheme === 'colorblind' ? 'colorblind' : merged.colorScheme === 'theme' ? 'theme' : base.colorScheme;
 
   const att = explanation?.attentions[kind];
-  const layers = att ? Math.max(1, att.layers.length) : Number.MAX_SAFE_INTEGER;
+  const layers = att ? Math.max(1, att.layers) : Number.MAX_SAFE_INTEGER;
   const heads = att ? Math.max(1, att.heads) : Number.MAX_SAFE_INTEGER;
   const steps = explanation ? explanation.steps.length : Number.MAX_SAFE_INTEGER;
   const dModel = explanation?.positional.dModel;
@@ -94,17 +99,21 @@ export function viewsEqual(a: PanelViewState, b: PanelViewState): boolean {
 export function readPersisted(raw: unknown): PersistedPanelState | undefined {
   if (!raw || typeof raw !== 'object') return undefined;
   const r = raw as Record<string, unknown>;
-  const explanation = isExplanationLike(r.explanation) ? (r.explanation as Explanation) : undefined;
-  const view = sanitizeView(defaultViewState(explanation), (r.view ?? {}) as Partial<PanelViewState>, explanation);
+  const view = sanitizeView(defaultViewState(), (r.view ?? {}) as Partial<PanelViewState>, undefined);
   return {
-    explanation,
     view,
     notice: typeof r.notice === 'string' ? r.notice : undefined,
     requestId: typeof r.requestId === 'number' && Number.isFinite(r.requestId) ? r.requestId : undefined,
+    shown: typeof r.shown === 'string' ? r.shown : undefined,
   };
 }
 
-/** A cheap shape check of an Explanation coming over postMessage or out of saved state. */
+/** Tells one explanation from another without its numbers: model, text and translation. */
+export function explanationIdentity(e: Explanation): string {
+  return JSON.stringify([e.model?.name, e.sourceText, e.translation]);
+}
+
+/** A shape check of an Explanation coming over postMessage: typed arrays of exactly the sizes the dimensions give. */
 export function isExplanationLike(x: unknown): x is Explanation {
   if (!x || typeof x !== 'object') return false;
   const e = x as Record<string, unknown>;
@@ -116,14 +125,12 @@ export function isExplanationLike(x: unknown): x is Explanation {
     typeof e.translation === 'string' &&
     Array.isArray(e.steps) &&
     !!att &&
-    KINDS.every((k) => {
-      const a = att[k] as Record<string, unknown> | undefined;
-      return !!a && Array.isArray(a.layers) && isInt(a.heads) && isInt(a.queryLen) && isInt(a.keyLen);
-    }) &&
+    KINDS.every((k) => isAttentionKind(att[k])) &&
     !!pos &&
     isInt(pos.positions) &&
     isInt(pos.dModel) &&
-    Array.isArray(pos.values) &&
+    pos.values instanceof Float32Array &&
+    pos.values.length === (pos.positions as number) * (pos.dModel as number) &&
     !!e.model &&
     typeof e.model === 'object'
   );

@@ -105,7 +105,7 @@ export class TokensSection implements Section {
     });
     if (weights && explanation) {
       const piece = explanation.targetPieces[view.selectedStep + 1] ?? '';
-      const layers = explanation.attentions.cross.layers.length;
+      const layers = explanation.attentions.cross.layers;
       const layer = Math.min(view.layer, layers - 1) + 1;
       const agg = view.kind === 'cross' && view.aggregation !== 'rollout' ? aggregationLabel(view) : 'mean over heads';
       this.caption.textContent = `Cross-attention of output token ${view.selectedStep + 1} (“${piece}”) over the source · layer ${layer} · ${agg}`;

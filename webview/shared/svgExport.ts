@@ -2,7 +2,7 @@
  * Builds a standalone SVG of a heatmap with DOM APIs (createElementNS + textContent) and serialises it
  * with XMLSerializer, so token text is always escaped, never spliced into markup.
  */
-import type { Matrix } from './aggregate';
+import type { Matrix } from '../../src/shared/attention';
 import { rgbToCss, type RGB } from './colorScale';
 import { formatValue, svgEl } from './dom';
 import { truncateLabel } from './heatmap';

@@ -2,6 +2,7 @@
  * Test support (not bundled): a fabricated Explanation with deterministic, row-stochastic attentions and
  * real Marian-layout sinusoids, plus a fake `acquireVsCodeApi` handle that records what the webview does.
  */
+import { attentionKindFromLayers } from '../../src/shared/attention';
 import type { AttentionKind, DecodingStep, Explanation } from '../../src/shared/explanation';
 import type { VsCodeApi } from '../shared/vscodeApi';
 
@@ -40,7 +41,7 @@ export function makeAttention(layers: number, heads: number, queryTokens: string
     }
     out.push(flat);
   }
-  return { heads, queryLen: q, keyLen: k, queryTokens, keyTokens, layers: out };
+  return attentionKindFromLayers({ heads, queryLen: q, keyLen: k, queryTokens, keyTokens }, out);
 }
 
 /** Marian's sinusoids: sin in dims [0, d/2), cos in [d/2, d). */
@@ -54,7 +55,7 @@ export function marianPositional(positions: number, dModel: number): Explanation
       values.push(j < half ? Math.sin(angle) : Math.cos(angle));
     }
   }
-  return { positions, dModel, values };
+  return { positions, dModel, values: Float32Array.from(values) };
 }
 
 export function makeExplanation(o: FixtureOptions = {}): Explanation {

@@ -1,6 +1,7 @@
 /** `attention-lens explain --json`: the full inspection data for one sentence. */
 import { InvalidArgumentError, type Command } from 'commander';
 import { explain } from '../../model';
+import { explanationToJson } from '../../shared/attention';
 import { MODEL_HELP, THREADS_HELP, loadCliModel, positiveInt, readStdin, useThreads } from '../common';
 
 export function registerExplain(program: Command): void {
@@ -22,6 +23,6 @@ export function registerExplain(program: Command): void {
       const pool = useThreads(lm, o.threads);
       const e = explain(lm, text, { numBeams: o.beams, topK: o.topK, maxSourceTokens: o.maxTokens, target: o.target });
       await pool?.close();
-      process.stdout.write(JSON.stringify(e) + '\n');
+      process.stdout.write(JSON.stringify(explanationToJson(e)) + '\n'); // typed arrays as number arrays (the JSON edge)
     });
 }

@@ -135,15 +135,15 @@ export function explain(lm: LoadedModel, text: string, opts: ExplainOptions = {}
   }));
   const encoder: AttentionKind = {
     heads: cfg.encoderHeads, queryLen: S, keyLen: S, queryTokens: src.pieces, keyTokens: src.pieces,
-    layers: enc.attentions!.map(toNumbers),
+    layers: cfg.encoderLayers, weights: concatLayers(enc.attentions!),
   };
   const decoder: AttentionKind = {
     heads: Hd, queryLen: T, keyLen: T, queryTokens: decoderInputs, keyTokens: decoderInputs,
-    layers: stackRows(rows, 'self', cfg.decoderLayers, Hd, T, T),
+    layers: cfg.decoderLayers, weights: stackRows(rows, 'self', cfg.decoderLayers, Hd, T, T),
   };
   const cross: AttentionKind = {
     heads: Hd, queryLen: T, keyLen: S, queryTokens: decoderInputs, keyTokens: src.pieces,
-    layers: stackRows(rows, 'cross', cfg.decoderLayers, Hd, T, S),
+    layers: cfg.decoderLayers, weights: stackRows(rows, 'cross', cfg.decoderLayers, Hd, T, S),
   };
   const positions = Math.max(S, T);
   return {
@@ -157,7 +157,7 @@ export function explain(lm: LoadedModel, text: string, opts: ExplainOptions = {}
     targetIds: result.ids,
     translation: tok.decode(result.ids, { skipSpecialTokens: true }),
     attentions: { encoder, decoder, cross },
-    positional: { positions, dModel: cfg.dModel, values: toNumbers(lm.model.positions(positions)) },
+    positional: { positions, dModel: cfg.dModel, values: lm.model.positions(positions).slice() },
     steps,
     ...(forced ? { forced: true, targetNotes: forced.notes } : {}),
     logProb: steps.reduce((sum, s) => sum + Math.log(s.chosenProb), 0),
@@ -180,30 +180,26 @@ function teacherForcedAttention(lm: LoadedModel, result: GenerationResult, mem: 
   return rows;
 }
 
-/** Lays per-step rows ([heads, keysSoFar]) into per-layer [heads, T, K] matrices (future keys are 0). */
-function stackRows(rows: StepAttention[], kind: 'self' | 'cross', layers: number, heads: number, T: number, K: number): number[][] {
-  const out: number[][] = [];
+/** Lays per-step rows ([heads, keysSoFar]) into one [layers, heads, T, K] array (future keys stay 0). */
+function stackRows(rows: StepAttention[], kind: 'self' | 'cross', layers: number, heads: number, T: number, K: number): Float32Array {
+  const out = new Float32Array(layers * heads * T * K);
   for (let l = 0; l < layers; l++) {
-    // every element written once, in order (a sized array and a loop: much faster than fill, then scattered writes)
-    const m = new Array<number>(heads * T * K);
-    let o = 0;
-    for (let h = 0; h < heads; h++) {
-      for (let t = 0; t < T; t++) {
-        const row = rows[t][kind][l];
-        const width = row.length / heads;
-        for (let j = 0, r = h * width; j < width; j++, r++) m[o++] = row[r];
-        for (let j = width; j < K; j++) m[o++] = 0;
-      }
+    for (let t = 0; t < T; t++) {
+      const row = rows[t][kind][l]; // [heads, keysSoFar]
+      const width = row.length / heads;
+      for (let h = 0; h < heads; h++) out.set(row.subarray(h * width, (h + 1) * width), ((l * heads + h) * T + t) * K);
     }
-    out.push(m);
   }
   return out;
 }
 
-/** A float32 array as plain numbers (Array.from goes through the iterator protocol: several times slower). */
-function toNumbers(a: Float32Array): number[] {
-  const n = a.length;
-  const out = new Array<number>(n);
-  for (let i = 0; i < n; i++) out[i] = a[i];
+/** Per-layer [heads, S, S] arrays as one [layers, heads, S, S] array. */
+function concatLayers(layers: Float32Array[]): Float32Array {
+  const out = new Float32Array(layers.reduce((n, a) => n + a.length, 0));
+  let o = 0;
+  for (const a of layers) {
+    out.set(a, o);
+    o += a.length;
+  }
   return out;
 }

@@ -18,6 +18,7 @@ import { ExplanationStore } from '../../../src/host/explanationStore';
 import { DEFAULTS } from '../../../src/host/settings';
 import { COMMANDS } from '../../../src/host/commands';
 import { TINY_MODEL } from '../../helpers/golden';
+import { attentionKindFromLayers } from '../../../src/shared/attention';
 
 // ---- a stand-in for the `vscode` module: just what the hover provider and status bar touch -------------------
 class Position {
@@ -205,7 +206,7 @@ describe('hover Markdown escaping, more hostile forms', () => {
       sourcePieces: pieces,
       sourceOffsets: pieces.map((_piece, i): [number, number] => [pieces.slice(0, i).join('').length, pieces.slice(0, i + 1).join('').length]),
       translation: samples.slice(2, 9).join(' '), // under the 160 characters a hover shows
-      attentions: { ...e.attentions, encoder: { heads: e.model.encoderHeads, queryLen: S, keyLen: S, queryTokens: pieces, keyTokens: pieces, layers: Array.from({ length: e.model.encoderLayers }, () => uniform) } },
+      attentions: { ...e.attentions, encoder: attentionKindFromLayers({ heads: e.model.encoderHeads, queryLen: S, keyLen: S, queryTokens: pieces, keyTokens: pieces }, Array.from({ length: e.model.encoderLayers }, () => uniform)) },
     };
     const md = buildHoverMarkdown(hostile, 0, 5, { aggregation: 'lastLayerMean', layer: 1, head: 1, queryText: samples[1], openCommand: { id: COMMANDS.openFromHover, args: [{ uri: samples[1], start: 0, end: 1 }] } })!;
     const r = rendered(md);

@@ -2,12 +2,13 @@
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { describe, test } from 'node:test';
+import { attentionKindFromLayers } from '../../../src/shared/attention';
 import type { Explanation } from '../../../src/shared/explanation';
 import {
-  aggregateRow,
   buildHoverMarkdown,
   commandUri,
   escapeMarkdown,
+  hoverRow,
   piecesInRange,
   topAttended,
   weightBar,
@@ -30,8 +31,8 @@ function fabricated(pieces = ['▁ab', '▁cd', '</s>']): Explanation {
     // head 1
     0.1, 0.7, 0.2, 0.2, 0.2, 0.6, 0.3, 0.3, 0.4,
   ];
-  const encoder = { heads: 2, queryLen: 3, keyLen: 3, queryTokens: pieces, keyTokens: pieces, layers: [layer0, layer1] };
-  const empty = { heads: 2, queryLen: 0, keyLen: 0, queryTokens: [], keyTokens: [], layers: [] };
+  const encoder = attentionKindFromLayers({ heads: 2, queryLen: 3, keyLen: 3, queryTokens: pieces, keyTokens: pieces }, [layer0, layer1]);
+  const empty = attentionKindFromLayers({ heads: 2, queryLen: 0, keyLen: 0, queryTokens: [], keyTokens: [] }, []);
   return {
     model: { name: 'test', dModel: 4, encoderLayers: 2, decoderLayers: 2, encoderHeads: 2, decoderHeads: 2, vocabSize: 10, activation: 'relu' },
     sourceText: 'ab cd',
@@ -47,16 +48,16 @@ function fabricated(pieces = ['▁ab', '▁cd', '</s>']): Explanation {
     targetIds: [9, 7, 0],
     translation: 'x',
     attentions: { encoder, decoder: empty, cross: empty },
-    positional: { positions: 3, dModel: 4, values: new Array(12).fill(0) },
+    positional: { positions: 3, dModel: 4, values: new Float32Array(12) },
     steps: [],
     numBeams: 1,
     timingsMs: { tokenize: 0, encode: 0, decode: 0, total: 0 },
   };
 }
 
-const near = (actual: number[], expected: number[]) => {
+const near = (actual: ArrayLike<number>, expected: number[]) => {
   assert.equal(actual.length, expected.length);
-  actual.forEach((v, i) => assert.ok(Math.abs(v - expected[i]) < 1e-12, `index ${i}: ${v} vs ${expected[i]}`));
+  Array.from(actual).forEach((v, i) => assert.ok(Math.abs(v - expected[i]) < 1e-7, `index ${i}: ${v} vs ${expected[i]}`));
 };
 
 /** Table rows as [piece, weight] in display order. */
@@ -74,14 +75,14 @@ describe('aggregation (hand-computed)', () => {
   const enc = fabricated().attentions.encoder;
   const choice = (aggregation: any, layer = 1, head = 1) => ({ aggregation, layer, head });
 
-  test('last layer mean over heads', () => near(aggregateRow(enc, 0, choice('lastLayerMean')).row, [0.3, 0.5, 0.2]));
-  test('last layer max over heads', () => near(aggregateRow(enc, 0, choice('lastLayerMax')).row, [0.5, 0.7, 0.2]));
-  test('first layer mean', () => near(aggregateRow(enc, 0, choice('firstLayerMean')).row, [0.5, 0, 0.5]));
-  test('mean over all layers and heads', () => near(aggregateRow(enc, 0, choice('allLayersMean')).row, [0.4, 0.25, 0.35]));
+  test('last layer mean over heads', () => near(hoverRow(enc, 0, choice('lastLayerMean')).row, [0.3, 0.5, 0.2]));
+  test('last layer max over heads', () => near(hoverRow(enc, 0, choice('lastLayerMax')).row, [0.5, 0.7, 0.2]));
+  test('first layer mean', () => near(hoverRow(enc, 0, choice('firstLayerMean')).row, [0.5, 0, 0.5]));
+  test('mean over all layers and heads', () => near(hoverRow(enc, 0, choice('allLayersMean')).row, [0.4, 0.25, 0.35]));
   test('one layer and head (1-based, clamped)', () => {
-    near(aggregateRow(enc, 0, choice('layerHead', 2, 2)).row, [0.1, 0.7, 0.2]);
-    near(aggregateRow(enc, 1, choice('layerHead', 99, 99)).row, [0.2, 0.2, 0.6]);
-    assert.equal(aggregateRow(enc, 1, choice('layerHead', 99, 99)).description, 'layer 2 of 2, head 2 of 2');
+    near(hoverRow(enc, 0, choice('layerHead', 2, 2)).row, [0.1, 0.7, 0.2]);
+    near(hoverRow(enc, 1, choice('layerHead', 99, 99)).row, [0.2, 0.2, 0.6]);
+    assert.equal(hoverRow(enc, 1, choice('layerHead', 99, 99)).description, 'layer 2 of 2, head 2 of 2');
   });
 
   test('top tokens are sorted by weight, ties in source order', () => {

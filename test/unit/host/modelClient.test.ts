@@ -27,7 +27,10 @@ parentPort.on('message', (req) => {
     while (Date.now() < end) if (stop()) return fail({ kind: 'cancelled', message: 'cancelled' });
   }
   if (cmd === 'hang') { for (;;) {} }
-  parentPort.postMessage({ type: 'explained', id: req.id, info, explanation: { translation: 'T(' + req.text + ')' } });
+  const none = { layers: 0, heads: 0, queryLen: 0, keyLen: 0, queryTokens: [], keyTokens: [], weights: new Float32Array(0) };
+  const attentions = { encoder: none, decoder: none, cross: cmd === 'short' ? { ...none, layers: 1, heads: 1, queryLen: 1, keyLen: 1 } : none };
+  const positional = { positions: 0, dModel: 0, values: new Float32Array(0) };
+  parentPort.postMessage({ type: 'explained', id: req.id, info, explanation: { translation: 'T(' + req.text + ')', attentions, positional } });
 });
 `;
 
@@ -172,6 +175,17 @@ describe('ModelClient', () => {
     const { client, logs } = makeClient();
     assert.equal(await run(client, 'garbage'), 'T(garbage)');
     assert.ok(logs.some((l) => /malformed/.test(l)));
+  });
+
+  test('an explanation whose arrays do not match its dimensions is refused, naming the part', async () => {
+    const { client } = makeClient();
+    await assert.rejects(run(client, 'short'), (err: unknown) => {
+      assert.ok(err instanceof ModelRequestError);
+      assert.equal(err.kind, 'internal');
+      assert.equal(err.message, 'malformed explanation from the model worker (cross attention)');
+      return true;
+    });
+    assert.equal(await run(client, 'x'), 'T(x)', 'the next request is answered');
   });
 
   test('dispose rejects everything pending and refuses new work', async () => {

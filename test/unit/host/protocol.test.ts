@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { parseWebviewMessage } from '../../../src/shared/protocol';
 import { MessageChannel } from 'node:worker_threads';
-import { isWorkerResponse, packExplanation, unpackExplanation, type PackedNumbers } from '../../../src/worker/workerProtocol';
+import { checkExplanation, isWorkerResponse, shareExplanation } from '../../../src/worker/workerProtocol';
+import { ATTENTION_KINDS, type Explanation } from '../../../src/shared/explanation';
 import { explain, loadModelFolder } from '../../../src/model';
 import { BUNDLED_MODEL } from '../../helpers/golden';
 
@@ -78,18 +79,29 @@ describe('isWorkerResponse', () => {
 });
 
 describe('explanations cross from the worker in shared memory', () => {
-  test('packed arrays are shared (posting detaches nothing) and unpack to the same numbers', async () => {
-    const lm = loadModelFolder(BUNDLED_MODEL, { name: 'bundled' });
-    const e = explain(lm, 'The lion kills the tiger.');
-    const { explanation, numbers } = packExplanation(e);
-    const all = [...numbers.encoder, ...numbers.decoder, ...numbers.cross, numbers.positional];
-    assert.ok(all.every((f) => f.buffer instanceof SharedArrayBuffer), 'a transferred ArrayBuffer would slow the worker');
+  const lm = loadModelFolder(BUNDLED_MODEL, { name: 'bundled' });
+  const e = explain(lm, 'The lion kills the tiger.');
+
+  test('the big arrays are shared (posting detaches nothing) and arrive as the same numbers', async () => {
+    const shared = shareExplanation(e);
+    const arrays = [...ATTENTION_KINDS.map((k) => shared.attentions[k].weights), shared.positional.values];
+    assert.ok(arrays.every((f) => f instanceof Float32Array && f.buffer instanceof SharedArrayBuffer), 'a transferred ArrayBuffer would slow the worker');
     const { port1, port2 } = new MessageChannel();
-    const received = new Promise<PackedNumbers>((resolve) => port2.once('message', resolve));
-    port1.postMessage(numbers);
+    const received = new Promise<Explanation>((resolve) => port2.once('message', resolve));
+    port1.postMessage(shared);
     const back = await received;
     port1.close();
-    assert.ok(all.every((f) => f.length > 0), 'nothing detached on the sending side');
-    assert.deepEqual(await unpackExplanation(explanation, back), e);
+    assert.ok(arrays.every((f) => f.length > 0), 'nothing detached on the sending side');
+    back.attentions.encoder.weights[0] = 42; // the same memory, not a copy
+    assert.equal(shared.attentions.encoder.weights[0], 42);
+    back.attentions.encoder.weights[0] = e.attentions.encoder.weights[0];
+    assert.deepEqual(checkExplanation(back), e);
+  });
+
+  test('the host rejects arrays whose size does not match the dimensions', () => {
+    const short = { ...e, attentions: { ...e.attentions, cross: { ...e.attentions.cross, weights: e.attentions.cross.weights.subarray(1) } } };
+    assert.throws(() => checkExplanation(short), /malformed explanation from the model worker \(cross attention\)/);
+    const plain = { ...e, positional: { ...e.positional, values: Array.from(e.positional.values) } } as unknown as Explanation;
+    assert.throws(() => checkExplanation(plain), /\(positional encodings\)/);
   });
 });

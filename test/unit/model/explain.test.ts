@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { describe, test } from 'node:test';
 import { CancelledError, explain, loadModelFolder, translate } from '../../../src/model';
 import { sinusoidalPositions } from '../../../src/model/network/positions';
+import { attentionRow, layerWeights } from '../../../src/shared/attention';
 import { BUNDLED_MODEL, ROOT, maxAbsDiff, readJson } from '../../helpers/golden';
 
 const lm = loadModelFolder(BUNDLED_MODEL, { name: 'bundled' });
@@ -26,14 +27,14 @@ describe('explain', () => {
 
   test('every attention kind, layer and head matches the golden', () => {
     const { encoder, decoder, cross } = e.attentions;
-    assert.deepEqual([encoder.heads, encoder.queryLen, encoder.keyLen, encoder.layers.length], [4, 8, 8, 3]);
+    assert.deepEqual([encoder.heads, encoder.queryLen, encoder.keyLen, encoder.layers], [4, 8, 8, 3]);
     assert.deepEqual([decoder.queryLen, decoder.keyLen, cross.queryLen, cross.keyLen], [8, 8, 8, 8]);
     assert.deepEqual(decoder.queryTokens, e.targetPieces.slice(0, -1));
     assert.deepEqual(cross.keyTokens, lion.pieces);
     for (let l = 0; l < 3; l++) {
-      assert.ok(maxAbsDiff(encoder.layers[l], lion.encoder_attentions[l]) < 1e-4, `encoder ${l}`);
-      assert.ok(maxAbsDiff(decoder.layers[l], lion.decoder_attentions[l]) < 1e-4, `decoder ${l}`);
-      assert.ok(maxAbsDiff(cross.layers[l], lion.cross_attentions[l]) < 1e-4, `cross ${l}`);
+      assert.ok(maxAbsDiff(layerWeights(encoder, l), lion.encoder_attentions[l]) < 1e-4, `encoder ${l}`);
+      assert.ok(maxAbsDiff(layerWeights(decoder, l), lion.decoder_attentions[l]) < 1e-4, `decoder ${l}`);
+      assert.ok(maxAbsDiff(layerWeights(cross, l), lion.cross_attentions[l]) < 1e-4, `cross ${l}`);
     }
   });
 
@@ -66,7 +67,7 @@ describe('explain', () => {
     b.steps.forEach((st, i) => assert.equal(st.chosenId, s.beam4_ids[i + 1]));
     // each attention row is a distribution over the keys it may see
     for (const kind of [b.attentions.decoder, b.attentions.cross]) {
-      const row = kind.layers[2].slice(0, kind.keyLen);
+      const row = attentionRow(kind, 2, 0, 0);
       assert.ok(Math.abs(row.reduce((a, x) => a + x, 0) - 1) < 1e-5);
     }
   });
@@ -111,7 +112,10 @@ describe('command line', () => {
     assert.equal(r.status, 0, r.stderr);
     const e = JSON.parse(r.stdout);
     assert.equal(e.translation, lion.greedy_text);
+    // today's JSON layout: attention `layers` as one flat [heads, queries, keys] number array per layer
     assert.equal(e.attentions.cross.layers.length, 3);
+    e.attentions.cross.layers.forEach((m: number[], l: number) => assert.ok(maxAbsDiff(m, lion.cross_attentions[l]) < 1e-4, `cross ${l}`));
+    assert.equal(e.positional.values.length, e.positional.positions * e.positional.dModel);
   });
 
   test('a bad model folder fails with a message naming the file', () => {

@@ -3,14 +3,18 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { AttentionKind } from '../../../src/shared/explanation';
 import {
-  attentionRange,
+  AGGREGATIONS,
+  aggregateHeads,
+  aggregateRow,
+  attentionKindFromLayers,
+  attentionRow,
   headMatrix,
   maxOverHeads,
   meanOverHeads,
   residualAttention,
   rollout,
-  valueRange,
-} from '../../../webview/shared/aggregate';
+} from '../../../src/shared/attention';
+import { attentionRange, valueRange } from '../../../webview/shared/valueRange';
 import {
   buildLut,
   colorblindScale,
@@ -38,14 +42,8 @@ function kindOf(layers: number[][][][]): AttentionKind {
   const heads = layers[0].length;
   const q = layers[0][0].length;
   const k = layers[0][0][0].length;
-  return {
-    heads,
-    queryLen: q,
-    keyLen: k,
-    queryTokens: Array.from({ length: q }, (_, i) => `q${i}`),
-    keyTokens: Array.from({ length: k }, (_, i) => `k${i}`),
-    layers: layers.map((hs) => hs.flat(2)),
-  };
+  const meta = { heads, queryLen: q, keyLen: k, queryTokens: Array.from({ length: q }, (_, i) => `q${i}`), keyTokens: Array.from({ length: k }, (_, i) => `k${i}`) };
+  return attentionKindFromLayers(meta, layers.map((hs) => hs.flat(2)));
 }
 
 describe('aggregation over heads', () => {
@@ -56,23 +54,37 @@ describe('aggregation over heads', () => {
     ],
   ]);
 
-  it('slices one head out of the flattened [heads, q, k] layout', () => {
-    close(headMatrix(kind, 0, 1).values, [0.4, 0.6, 1.0, 0.0]);
-    assert.equal(headMatrix(kind, 0, 1).rows, 2);
+  it('reads one head and one row out of the [layers, heads, q, k] layout as views, not copies', () => {
+    close(headMatrix(kind, 0, 1), [0.4, 0.6, 1.0, 0.0], 1e-7);
+    close(attentionRow(kind, 0, 1, 1), [1.0, 0.0]);
+    assert.equal(headMatrix(kind, 0, 1).buffer, kind.weights.buffer);
+    assert.equal(attentionRow(kind, 0, 1, 1).byteOffset, kind.weights.byteOffset + 6 * 4);
+  });
+
+  it('refuses indices outside the kind instead of reading a neighbour', () => {
+    assert.throws(() => headMatrix(kind, 1, 0), /layer 1 is outside 0…0/);
+    assert.throws(() => headMatrix(kind, 0, 2), /head 2 is outside 0…1/);
+    assert.throws(() => attentionRow(kind, 0, 0, 2), /query 2 is outside 0…1/);
+    assert.throws(() => attentionKindFromLayers({ ...kind }, [[0.5]]), /attention layer 0 has 1 values, expected 8/);
   });
 
   it('computes the element-wise mean', () => {
-    close(meanOverHeads(kind, 0).values, [0.3, 0.7, 0.8, 0.2], 1e-15);
+    close(meanOverHeads(kind, 0).values, [0.3, 0.7, 0.8, 0.2], 1e-7);
   });
 
   it('computes the element-wise max', () => {
-    close(maxOverHeads(kind, 0).values, [0.4, 0.8, 1.0, 0.4]);
+    close(maxOverHeads(kind, 0).values, [0.4, 0.8, 1.0, 0.4], 1e-7);
   });
 
-  it('reads missing layer data as zeros instead of NaN', () => {
-    const broken: AttentionKind = { ...kind, layers: [[0.5]] };
-    close(headMatrix(broken, 0, 0).values, [0.5, 0, 0, 0]);
-    close(meanOverHeads(broken, 3).values, [0, 0, 0, 0]);
+  it('gives each row of every aggregation the same numbers row by row as the whole matrix', () => {
+    const tokens = ['a', 'b', 'c'];
+    const big = makeAttention(3, 2, tokens, tokens, false);
+    for (const aggregation of AGGREGATIONS) {
+      for (let layer = 0; layer < 3; layer++) {
+        const m = aggregateHeads(big, { aggregation, layer, head: 1 });
+        for (let q = 0; q < 3; q++) close(aggregateRow(big, q, { aggregation, layer, head: 1 }), m.values.subarray(q * 3, q * 3 + 3), 0);
+      }
+    }
   });
 });
 
@@ -258,10 +270,10 @@ describe('view state rules', () => {
     assert.equal(v.aggregation, base.aggregation);
   });
 
-  it('ignores saved state that is not an explanation', () => {
+  it('reads only the view out of saved state (an older version saved the explanation too)', () => {
     assert.equal(readPersisted(null), undefined);
     const r = readPersisted({ explanation: { sourcePieces: 'nope' }, view: { layer: 2 } });
-    assert.equal(r?.explanation, undefined);
+    assert.deepEqual(Object.keys(r!).filter((k) => r![k as keyof typeof r] !== undefined), ['view']);
     assert.equal(r?.view.layer, 2);
   });
 });
@@ -275,13 +287,13 @@ describe('matrix selection', () => {
     assert.equal(sel.fileStem, 'attention-cross-L2-H2');
     assert.deepEqual(sel.rowLabels, ['<pad>', '▁Salama', '▁tompoko']);
     assert.deepEqual(sel.colLabels, e.sourcePieces);
-    close(sel.matrix.values, headMatrix(e.attentions.cross, 1, 1).values);
+    close(sel.matrix.values, headMatrix(e.attentions.cross, 1, 1));
   });
 
   it('gives the cross-attention row of the output token chosen at a step', () => {
     const view = { ...defaultViewState(e), kind: 'cross' as const, layer: 0, head: 1 };
     const w = crossWeightsForStep(e, view, 2)!;
-    close(w, headMatrix(e.attentions.cross, 0, 1).values.slice(2 * 3, 3 * 3));
+    close(w, attentionRow(e.attentions.cross, 0, 1, 2));
     const mean = crossWeightsForStep(e, { ...view, kind: 'encoder' }, 2)!;
     close(mean, meanOverHeads(e.attentions.cross, 0).values.slice(6, 9));
     assert.equal(crossWeightsForStep(e, view, 3), undefined);
@@ -291,8 +303,8 @@ describe('matrix selection', () => {
 describe('positional encodings and candidates', () => {
   it('reads a dimension column and describes it with Marian’s sin/cos halves', () => {
     const pe = marianPositional(5, 8);
-    close(peColumn(pe, 0), [0, 1, 2, 3, 4].map(Math.sin));
-    close(peColumn(pe, 4), [0, 1, 2, 3, 4].map(Math.cos));
+    close(peColumn(pe, 0), [0, 1, 2, 3, 4].map(Math.sin), 1e-7); // float32, as the engine computes them
+    close(peColumn(pe, 4), [0, 1, 2, 3, 4].map(Math.cos), 1e-7);
     assert.deepEqual(describeDimension(0, 8).fn, 'sin');
     assert.deepEqual(describeDimension(5, 8).fn, 'cos');
     assert.ok(Math.abs(describeDimension(5, 8).wavelength - 2 * Math.PI * Math.pow(10000, 2 / 8)) < 1e-9);

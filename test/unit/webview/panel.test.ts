@@ -4,7 +4,7 @@ import { afterEach, describe, it } from 'node:test';
 import { JSDOM, VirtualConsole } from 'jsdom';
 import type { Explanation } from '../../../src/shared/explanation';
 import type { FromWebviewMessage, PanelViewState } from '../../../src/shared/protocol';
-import { headMatrix } from '../../../webview/shared/aggregate';
+import { attentionRow, explanationFromJson, headMatrix, layerWeights } from '../../../src/shared/attention';
 import { PERSIST_DELAY_MS, startPanel, type PanelApp } from '../../../webview/panel/app';
 import type { PersistedPanelState } from '../../../webview/panel/state';
 import { XSS, fakeVsCodeApi, makeExplanation, type FakeApi } from '../../../webview/testing/fixtures';
@@ -227,7 +227,7 @@ describe('panel: selection and the large view', () => {
     canvas.focus();
     canvas.dispatchEvent(new h.win.KeyboardEvent('keydown', { key: 'ArrowRight', bubbles: true }));
     canvas.dispatchEvent(new h.win.KeyboardEvent('keydown', { key: 'ArrowDown', bubbles: true }));
-    const v = headMatrix(e.attentions.encoder, 0, 0).values[1 * 3 + 1];
+    const v = headMatrix(e.attentions.encoder, 0, 0)[1 * 3 + 1];
     assert.equal(h.$('#readout')!.textContent, `${XSS} → ${XSS}: ${v.toFixed(4)}`);
     canvas.dispatchEvent(new h.win.KeyboardEvent('keydown', { key: 'End', bubbles: true }));
     assert.match(h.$('#readout')!.textContent!, /→ <\/s>: /);
@@ -243,7 +243,7 @@ describe('panel: selection and the large view', () => {
     assert.equal(v.kind, 'cross');
     assert.ok(h.$$('#target-tokens .token')[1].classList.contains('selected'));
     assert.ok(h.$$('#steps .step')[1].classList.contains('selected'));
-    const expected = headMatrix(e.attentions.cross, 0, 0).values.slice(3, 6);
+    const expected = attentionRow(e.attentions.cross, 0, 0, 1);
     const got = h.$$('#source-tokens .token').map((t) => Number(t.dataset.weight));
     got.forEach((w, i) => assert.ok(Math.abs(w - expected[i]) < 1e-6, `source ${i}: ${w} vs ${expected[i]}`));
     // The strongest source token is tinted most.
@@ -360,7 +360,9 @@ describe('panel: exports', () => {
     const [msg] = h.sent('export');
     assert.equal(msg.format, 'json');
     assert.match(msg.fileName, /^[\w.-]{1,100}$/);
-    assert.deepEqual(JSON.parse(msg.data), e);
+    const json = JSON.parse(msg.data);
+    assert.deepEqual(json.attentions.cross.layers[1], Array.from(layerWeights(e.attentions.cross, 1)), 'the CLI\'s layout: one number array per layer');
+    assert.deepEqual(explanationFromJson(json), e);
   });
 
   it('exports the large canvas as a PNG data URL, and reports when it cannot', () => {
@@ -418,18 +420,18 @@ describe('panel: positional encodings', () => {
 });
 
 describe('panel: persisted state', () => {
-  it('saves explanation and view with setState and restores them in a new webview', () => {
+  it('saves the view, not the data, with setState and shows it again when the host re-sends the explanation', () => {
     const h = boot();
     const e = makeExplanation();
     explain(h, e);
     h.app.flushState();
     assert.equal(h.api.setStateCalls, 1, 'a new explanation is saved');
-    assert.deepEqual(h.api.state!.explanation, e);
     h.$('canvas.head-thumb[data-kind="cross"][data-layer="1"][data-head="1"]')!.click();
     h.$$('#target-tokens .token')[2].click();
     h.app.flushState();
     const saved = h.api.state!;
-    assert.deepEqual(saved.explanation, e);
+    assert.deepEqual(Object.keys(saved).sort(), ['requestId', 'shown', 'view'], 'no attention numbers in the saved state');
+    assert.ok(JSON.stringify(saved).length < 500, 'a few hundred bytes');
     assert.deepEqual(
       { kind: saved.view.kind, layer: saved.view.layer, head: saved.view.head, step: saved.view.selectedStep },
       { kind: 'cross', layer: 1, head: 1, step: 2 },
@@ -438,7 +440,9 @@ describe('panel: persisted state', () => {
 
     const again = boot(saved);
     assert.deepEqual(again.api.posted, [{ type: 'ready' }]);
-    assert.equal(again.$$('canvas.head-thumb').length, 12, 'rendered from saved state without any message');
+    assert.equal(again.$$('canvas.head-thumb').length, 0, 'nothing to draw before the host answers ready');
+    explain(again, e);
+    assert.equal(again.$$('canvas.head-thumb').length, 12);
     assert.equal(again.$('.head-thumb.selected')!.getAttribute('aria-label'), 'cross layer 2 head 2');
     assert.ok(again.$$('#target-tokens .token')[2].classList.contains('selected'));
     assert.equal(again.$('#detail-title')!.textContent, h.$('#detail-title')!.textContent);

@@ -19,6 +19,7 @@ import { startPanel } from '../../../webview/panel/app';
 import type { PersistedPanelState } from '../../../webview/panel/state';
 import { startSidebar, type PersistedSidebarState } from '../../../webview/sidebar/app';
 import { fakeVsCodeApi, makeExplanation } from '../../../webview/testing/fixtures';
+import { explanationFromJson } from '../../../src/shared/attention';
 
 /** Hostile strings, each also a SentencePiece-looking piece (some with the ▁ marker). */
 const HOSTILE = [
@@ -193,7 +194,7 @@ describe('panel webview with hostile text', () => {
     exercisePanel(h, e);
     h.doc.querySelector<HTMLElement>('#export-json')!.click();
     const [json] = h.exports().filter((m) => m.format === 'json');
-    assert.deepEqual(JSON.parse(json.data), e);
+    assert.deepEqual(explanationFromJson(JSON.parse(json.data)), e);
   });
 });
 
