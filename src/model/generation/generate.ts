@@ -5,6 +5,7 @@ import { applyLogitsProcessors } from './logitsProcessors';
 import type { CrossMemory, DecoderState, MarianModel, StepAttention } from '../marian';
 import { logSoftmax } from '../network/ops';
 import { topK } from './topk';
+import { checkStepFinite, noTokenAllowedError } from './finite';
 
 export interface StepTopK {
   chosenId: number;
@@ -32,6 +33,8 @@ export interface GenerateOptions extends GenerationSettings {
    * same processed distribution; decoding goes on greedily after them unless they end with eos.
    */
   forcedIds?: readonly number[];
+  /** The source ids: only read to locate a non-finite value if one appears (see finite.ts). */
+  sourceIds?: readonly number[];
 }
 
 /**
@@ -111,9 +114,12 @@ function greedy(model: MarianModel, mem: CrossMemory, opts: GenerateOptions): Ge
     throwIfStopped(opts.shouldStop);
     const capture: StepAttention | undefined = attention ? { self: [], cross: [], layerOutputs: [] } : undefined;
     model.decodeStep([ids[ids.length - 1]], [state], mem, scores, capture);
+    // NaN or ∞ from the weights is an error naming the step and layer, never a result (finite.ts)
+    checkStepFinite(model, opts.sourceIds, scores, 1, () => ids, capture);
     if (capture) attention!.push(capture);
     applyLogitsProcessors(scores, ids, opts, cfg.eosTokenId);
     const dist = new StepDistribution(scores, opts.topK);
+    if (!(scores[dist.best] > -Infinity)) throw noTokenAllowedError(ids.length);
     // the forced token while there is one (teacher forcing), else the argmax
     const t = ids.length - 1;
     const next = t < forced.length ? forced[t] : dist.best;
@@ -148,6 +154,7 @@ function beamSearch(model: MarianModel, mem: CrossMemory, opts: GenerateOptions)
   while (curLen < opts.maxLength) {
     throwIfStopped(opts.shouldStop);
     model.decodeStep(running.map((h) => h.ids[h.ids.length - 1]), states, mem, logits);
+    checkStepFinite(model, opts.sourceIds, logits, nb, (b) => running[b].ids);
     const dists: StepDistribution[] = [];
     for (let b = 0; b < nb; b++) {
       const row = rows[b];
@@ -158,6 +165,7 @@ function beamSearch(model: MarianModel, mem: CrossMemory, opts: GenerateOptions)
       dists.push(new StepDistribution(row, opts.topK)); // read (if at all) within this step, while `row` holds it
     }
     const cand = topK(acc, keep);
+    if (!(acc[cand[0]] > -Infinity)) throw noTokenAllowedError(curLen);
     const hitsStop = (c: number) => c % V === cfg.eosTokenId || curLen + 1 >= opts.maxLength;
     const extend = (c: number): Hypothesis => {
       const b = Math.floor(c / V), tok = c % V;

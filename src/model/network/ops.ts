@@ -27,7 +27,11 @@ export function softmaxInPlace(x: Float32Array, off: number, n: number): void {
   let max = -Infinity;
   for (let i = 0; i < n; i++) if (x[off + i] > max) max = x[off + i];
   if (max === -Infinity) {
-    x.fill(0, off, off + n);
+    // every key masked: weight 0 everywhere; but a row of NaN scores (non-finite weights) stays NaN, so the
+    // error is seen downstream instead of the row silently reading as "attends to nothing" (generation/finite.ts)
+    let nan = false;
+    for (let i = 0; i < n; i++) if (x[off + i] !== x[off + i]) nan = true;
+    x.fill(nan ? NaN : 0, off, off + n);
     return;
   }
   let sum = 0;
