@@ -1,0 +1,60 @@
+/**
+ * Bench rows for "Train a tiny transformer" (issue 17): time to converge on the notes' example, time to 95 % token
+ * accuracy on the reverse task, and optimizer steps per second on the English–Spanish task (forward products split
+ * over `threads` threads with the matmul pool, as the CLI and the panel train).
+ */
+import { MatmulPool } from '../src/model/kernels/parallel/matmulPool';
+import { makeTask } from '../src/model/train/tasks';
+import { Trainer } from '../src/model/train/trainer';
+
+export interface TrainingBench {
+  letsGo: { seeds: number[]; seconds: number[]; steps: number[]; converged: boolean[] };
+  reverse: { seconds: number; steps: number; accuracy: number };
+  tatoeba: { threads: number; stepsPerSecond: number; batch: number; vocab: number };
+}
+
+export async function measureTraining(threads: number): Promise<TrainingBench> {
+  // (a) lets-go: loss < 0.05 and both probe sentences right, checked every 10 steps; five seeds
+  const letsGo: TrainingBench['letsGo'] = { seeds: [1, 2, 3, 4, 5], seconds: [], steps: [], converged: [] };
+  for (const seed of letsGo.seeds) {
+    const t0 = performance.now();
+    const t = new Trainer(makeTask('lets-go'), { seed });
+    let done = false;
+    while (!done && t.step < 1000) {
+      const loss = t.trainStep();
+      if (t.step % 10 === 0 && loss < 0.05) done = t.probe().every((p, i) => p.translation === t.task.probes[i].target);
+    }
+    letsGo.seconds.push((performance.now() - t0) / 1000);
+    letsGo.steps.push(t.step);
+    letsGo.converged.push(done);
+  }
+  // (b) reverse: held-out token accuracy (100 pairs, teacher forced) checked every 50 steps, until ≥ 95 %
+  const pool = threads > 1 ? new MatmulPool({ threads }) : undefined;
+  let reverse: TrainingBench['reverse'];
+  {
+    const t0 = performance.now();
+    const task = makeTask('reverse', 1);
+    const t = new Trainer(task, { seed: 1 });
+    if (pool) t.model.product = pool.matmul;
+    let accuracy = 0;
+    while (accuracy < 0.95 && (performance.now() - t0) < 300_000) {
+      t.trainStep();
+      if (t.step % 50 === 0) accuracy = t.tokenAccuracy(task.heldOut.slice(0, 100));
+    }
+    reverse = { seconds: (performance.now() - t0) / 1000, steps: t.step, accuracy };
+  }
+  // (c) tatoeba-en-es: steps per second after two warm-up steps
+  let tatoeba: TrainingBench['tatoeba'];
+  {
+    const task = makeTask('tatoeba-en-es');
+    const t = new Trainer(task, { seed: 1 });
+    if (pool) t.model.product = pool.matmul;
+    t.trainStep();
+    t.trainStep();
+    const n = 10, t0 = performance.now();
+    for (let i = 0; i < n; i++) t.trainStep();
+    tatoeba = { threads, stepsPerSecond: n / ((performance.now() - t0) / 1000), batch: task.hyper.batchSize, vocab: task.config.vocabSize };
+  }
+  await pool?.close();
+  return { letsGo, reverse, tatoeba };
+}
