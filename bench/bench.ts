@@ -25,6 +25,7 @@ import { measureOpusShapedExplain } from './byoModel';
 import { OrtGreedy, OursGreedy, ONNX_DIR, loadOrt } from './onnxPeer';
 import { measurePeak } from './peak';
 import { PROJECT_DIR } from './paths';
+import { measureTraining } from './training';
 import { MatmulPool, sharedFloat32 } from '../src/model/kernels/parallel/matmulPool';
 
 const TARGETS = { explain20Ms: 40, opus20Ms: 600, kernelGflops: 8, onnxRatio: 1.0 };
@@ -240,6 +241,27 @@ const verdict = (value: number, target: number, lowerIsBetter: boolean): string 
   } else {
     onnx.error = onnxWhy;
     rows.push({ what: 'ours ÷ onnxruntime', value: 'n/a', note: `could not run: ${onnxWhy}` });
+  }
+
+  // ---- training a tiny transformer (issue 17) ------------------------------------------------------------
+  {
+    const tr = await measureTraining(THREADS);
+    json.training = tr;
+    const lg = tr.letsGo, slowest = Math.max(...lg.seconds);
+    rows.push({
+      what: 'train lets-go: loss < 0.05, both right', value: `${f1(median(lg.seconds) * 1000)} ms`,
+      target: `< 2 s: ${verdict(slowest, 2, true)}`,
+      note: `seeds ${lg.seeds.join(', ')}: ${lg.steps.join(', ')} steps, slowest ${slowest.toFixed(2)} s, converged ${lg.converged.filter(Boolean).length}/${lg.seeds.length}`,
+    });
+    rows.push({
+      what: 'train reverse: ≥ 95 % token accuracy', value: `${f1(tr.reverse.seconds)} s`,
+      target: `< 60 s: ${verdict(tr.reverse.seconds, 60, true)}`,
+      note: `${tr.reverse.steps} steps of 16 pairs, held-out accuracy ${(tr.reverse.accuracy * 100).toFixed(1)} % (teacher forced), forward products on ${THREADS} threads`,
+    });
+    rows.push({
+      what: `train tatoeba-en-es, ${THREADS} threads`, value: `${tr.tatoeba.stepsPerSecond.toFixed(2)} steps/s`,
+      note: `batch ${tr.tatoeba.batch} pairs, d_model 64, 2+2 layers, 2 heads, vocabulary ${tr.tatoeba.vocab}; forward products split, backward on one thread`,
+    });
   }
 
   // ---- the table ----------------------------------------------------------------------------------------

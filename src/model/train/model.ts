@@ -7,6 +7,7 @@
  */
 import type { MarianConfig } from '../loading/config';
 import { matmulTransB } from '../kernels/matmul';
+import type { MatmulFn } from '../kernels/parallel/matmulPool';
 import {
   decoderStack, encoderStack, logits as outputLayer,
   type AddAndNormRecord, type AttentionRecord, type FeedForwardRecord, type LayerRecord, type StackRecord,
@@ -27,6 +28,8 @@ export interface ForwardRecord {
 
 export class TrainableMarian {
   readonly embedScale: number;
+  /** The forward pass's matrix product: the fast kernel, or a MatmulPool's split over both cores (same numbers). */
+  product: MatmulFn = matmulTransB;
 
   constructor(readonly config: MarianConfig, readonly params: MarianParams) {
     this.embedScale = config.scaleEmbedding ? Math.sqrt(config.dModel) : 1;
@@ -39,7 +42,7 @@ export class TrainableMarian {
       if (!(Number.isInteger(id) && id >= 0 && id < cfg.vocabSize)) throw new RangeError(`token id ${id} is outside the vocabulary`);
     }
     if (Math.max(sourceIds.length, decoderInputIds.length) > cfg.maxPositions) throw new RangeError(`more than the model's ${cfg.maxPositions} positions`);
-    const product = matmulTransB;
+    const product = this.product;
     const encoder = encoderStack(cfg, w, sourceIds, { sourceMask, product });
     const decoder = decoderStack(cfg, w, decoderInputIds, encoder.output, { sourceMask, product });
     const logits = outputLayer(w, cfg.vocabSize, decoder.output, decoderInputIds.length, product);
