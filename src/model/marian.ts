@@ -11,6 +11,8 @@ import type { MarianConfig } from './loading/config';
 import type { MarianWeights } from './loading/weights';
 import { matmulTransB } from './kernels/matmul';
 import type { MatmulFn, MatmulPool } from './kernels/parallel/matmulPool';
+import type { KernelPath } from './kernels/kernelChoice';
+import type { WasmMatmul } from './kernels/wasm/wasmMatmul';
 import { encoderKeyValues, type EncoderKeyValues, type KeyValues } from './network/attention';
 import { embed, PositionTable } from './network/embed';
 import { decoderLayer, encoderLayer, logits, type DecoderLayerAttention, type LayerScratch } from './network/layers';
@@ -73,8 +75,28 @@ export class MarianModel implements Network {
    * back to this thread alone when undefined.
    */
   useMatmulPool(pool: MatmulPool | undefined): void {
-    this.matmul = pool ? pool.matmul : matmulTransB;
+    this.pool = pool;
+    this.matmul = pool ? pool.matmulFor(this.simd) : (this.simd?.matmul ?? matmulTransB);
   }
+
+  /**
+   * The SIMD kernels over the WebAssembly memory the weights were read into (the loader sets them), or undefined
+   * for the JavaScript kernels. Both give the same numbers (kernels/kernelChoice.ts).
+   */
+  useKernel(simd: WasmMatmul | undefined): void {
+    this.simd = simd;
+    this.useMatmulPool(this.pool);
+  }
+
+  /** Which kernels the products run on, and the SIMD ones when loaded (for switching back and forth). */
+  get kernelPath(): KernelPath {
+    return this.simd ? 'simd' : 'js';
+  }
+  get simdKernel(): WasmMatmul | undefined {
+    return this.simd;
+  }
+  private simd?: WasmMatmul;
+  private pool?: MatmulPool;
 
   /** The sinusoid rows for positions [0, n): exactly what is added to the scaled embeddings. */
   positions(n: number): Float32Array {

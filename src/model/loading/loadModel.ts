@@ -1,11 +1,11 @@
 /** Loads a Hugging Face Marian folder: config, generation settings, weights and tokenizer, with errors that name the file. */
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { GenerationSettings, MarianConfig } from './config';
-import { ModelFileError } from './errors';
+import { FILE_CAPS, readSmallModelFile } from './files';
 import type { ModelSummary } from '../../shared/explanation';
 import type { MarianModel } from '../marian';
 import { loadMarianNetwork } from './loadNetwork';
+import type { KernelPath, KernelSetting } from '../kernels/kernelChoice';
 import { MarianTokenizer } from '../tokenizer/marianTokenizer';
 
 export interface LoadedModel {
@@ -17,14 +17,14 @@ export interface LoadedModel {
   summary: ModelSummary;
   /** Longest source (tokens, eos included) the position table allows. */
   maxSourceTokens: number;
+  /** The matrix-product kernels it runs on, and why not the ones asked for (see kernels/kernelChoice.ts). */
+  kernel?: { path: KernelPath; note?: string };
 }
 
-export function loadModelFolder(folder: string, opts: { name?: string } = {}): LoadedModel {
-  const { dir, config, generation, model } = loadMarianNetwork(folder);
-  const tokenizer = MarianTokenizer.fromFolder(dir);
-  if (tokenizer.vocabSize > config.vocabSize) {
-    throw new ModelFileError(path.join(dir, 'vocab.json'), `has ${tokenizer.vocabSize} entries but config.json's vocab_size is ${config.vocabSize}`);
-  }
+export function loadModelFolder(folder: string, opts: { name?: string; kernel?: KernelSetting; onNote?: (line: string) => void } = {}): LoadedModel {
+  const { dir, config, generation, model, kernel } = loadMarianNetwork(folder, { kernel: opts.kernel, onNote: opts.onNote });
+  // vocab.json is checked against vocab_size (entry count, every id) before any map is built from it
+  const tokenizer = MarianTokenizer.fromFolder(dir, { vocabSize: config.vocabSize });
   const langs = readLanguages(dir);
   const summary: ModelSummary = {
     name: opts.name ?? path.basename(dir),
@@ -39,7 +39,7 @@ export function loadModelFolder(folder: string, opts: { name?: string } = {}): L
     parameters: countParameters(model),
     languageCodes: [...tokenizer.languageCodes],
   };
-  return { folder: dir, config, generation, model, tokenizer, summary, maxSourceTokens: config.maxPositions };
+  return { folder: dir, config, generation, model, tokenizer, summary, maxSourceTokens: config.maxPositions, kernel };
 }
 
 function countParameters(model: MarianModel): number {
@@ -56,7 +56,7 @@ function countParameters(model: MarianModel): number {
 
 function readLanguages(dir: string): { sourceLang?: string; targetLang?: string } {
   try {
-    const t = JSON.parse(fs.readFileSync(path.join(dir, 'tokenizer_config.json'), 'utf8')) as Record<string, unknown>;
+    const t = JSON.parse(readSmallModelFile(path.join(dir, 'tokenizer_config.json'), FILE_CAPS.json).toString('utf8')) as Record<string, unknown>;
     return {
       sourceLang: typeof t.source_lang === 'string' ? t.source_lang : undefined,
       targetLang: typeof t.target_lang === 'string' ? t.target_lang : undefined,

@@ -48,7 +48,10 @@ export interface MarianWeights {
  * `model.{en,de}coder.embed_tokens.weight`, `lm_head.weight`); `embed_positions` tables are ignored (the sinusoids
  * are computed) and a missing `final_logits_bias` is zeros, as transformers initialises it.
  */
-export function buildMarianWeights(file: string, tensors: Map<string, RawTensor>, cfg: MarianConfig): MarianWeights {
+export function buildMarianWeights(
+  file: string, tensors: Map<string, RawTensor>, cfg: MarianConfig,
+  alloc: (bytes: number) => Uint8Array = (n) => new Uint8Array(new SharedArrayBuffer(n)),
+): MarianWeights {
   const find = (...names: string[]): RawTensor | undefined => {
     for (const n of names) {
       const t = tensors.get(n) ?? tensors.get(`model.${n}`);
@@ -71,7 +74,7 @@ export function buildMarianWeights(file: string, tensors: Map<string, RawTensor>
     if (!perBuffer) widened.set(t.bytes.buffer, (perBuffer = new Map()));
     const key = `${t.dtype}:${t.bytes.byteOffset}:${t.bytes.byteLength}`;
     let w = perBuffer.get(key);
-    if (!w) perBuffer.set(key, (w = toFloat32(t)));
+    if (!w) perBuffer.set(key, (w = toFloat32(t, alloc)));
     return w;
   };
   const d = cfg.dModel;
@@ -98,7 +101,8 @@ export function buildMarianWeights(file: string, tensors: Map<string, RawTensor>
     lmHead = take([V, d], 'lm_head.weight');
   }
   const bias = find('final_logits_bias');
-  const finalLogitsBias = bias ? take([1, V], 'final_logits_bias') : new Float32Array(new SharedArrayBuffer(V * 4));
+  const zeros = bias ? undefined : alloc(V * 4);
+  const finalLogitsBias = zeros ? new Float32Array(zeros.buffer, zeros.byteOffset, V) : take([1, V], 'final_logits_bias');
   const encoder: EncoderLayerWeights[] = [];
   for (let i = 0; i < cfg.encoderLayers; i++) {
     const p = `encoder.layers.${i}`;
