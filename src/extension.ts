@@ -5,6 +5,7 @@
 import * as vscode from 'vscode';
 import { AttentionPanel } from './host/attentionPanel';
 import { chooseModelFolder } from './host/chooseModel';
+import { compareWith } from './host/compareCommand';
 import { COMMANDS, VIEWS } from './host/commands';
 import { ExplainController } from './host/explainCommand';
 import { ExplanationStore } from './host/explanationStore';
@@ -44,6 +45,7 @@ export function activate(context: vscode.ExtensionContext): void {
     new ModelStatusBar(models),
     vscode.commands.registerCommand(COMMANDS.explainSelection, guarded('explain', () => explainer.explainSelection())),
     vscode.commands.registerCommand(COMMANDS.chooseModel, guarded('choose model', () => chooseModelFolder(models))),
+    vscode.commands.registerCommand(COMMANDS.compareWith, guarded('compare', () => compareWith(deps))),
     vscode.commands.registerCommand(COMMANDS.openFromHover, guarded('open from hover', (arg: unknown) => openFromHover(arg))),
     vscode.window.registerWebviewPanelSerializer(VIEWS.panel, {
       deserializeWebviewPanel: async (panel) => {

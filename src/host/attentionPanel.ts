@@ -13,6 +13,8 @@ import { PANEL_TITLE_PREFIX, VIEWS } from './commands';
 import { decodeExport, exportFileName } from './exportData';
 import { shortLabel } from './selection';
 import { renderWebview, webviewOptions } from './webviewSetup';
+import type { ModelService } from './modelService';
+import { handleWhy, type WhyHost, type WhyMessage } from './whyRequests';
 
 /** Where an explanation came from, so `revealSource` can select it again. */
 export interface PanelSource {
@@ -37,6 +39,8 @@ export interface PanelDeps {
   extensionUri: vscode.Uri;
   workspaceState: vscode.Memento;
   log: vscode.LogOutputChannel;
+  /** Runs forced targets, branches and comparisons (whyRequests.ts). */
+  models?: Pick<ModelService, 'explain'>;
 }
 
 const SOURCE_KEY = 'attentionLens.panelSource';
@@ -211,6 +215,27 @@ export class AttentionPanel implements vscode.Disposable {
     this.post(msg);
   }
 
+  /** A forced target, branch or comparison (from the webview, or the "Compare with…" command). */
+  runWhy(msg: WhyMessage): Promise<void> {
+    const host: WhyHost = {
+      shown: this.lastShown,
+      models: this.deps.models,
+      newRequest: () => {
+        const id = ++AttentionPanel.requestCounter;
+        this.lastRequestId = id;
+        return id;
+      },
+      send: (m) => this.post(m),
+      showMain: (id, explanation, source, notice) => {
+        const set = this.sentenceSet;
+        const sentences = set && set.summaries.length > 1 ? { sentences: set.summaries, sentenceIndex: this.sentenceIndex } : {};
+        this.showExplanation(id, explanation, source, notice, undefined, sentences);
+      },
+      showOriginal: (id) => this.showSentence(id, this.sentenceIndex),
+    };
+    return handleWhy(host, msg);
+  }
+
   showError(requestId: number, message: string): void {
     this.post({ type: 'error', requestId, message });
   }
@@ -276,6 +301,11 @@ export class AttentionPanel implements vscode.Disposable {
       case 'openPanel':
         this.reveal();
         return;
+      case 'scoreTarget':
+      case 'clearTarget':
+      case 'branch':
+      case 'compare':
+        return this.runWhy(msg);
       case 'selectSentence': {
         if (!this.sentenceSet?.explanations[msg.index]) return; // not translated yet: the list shows that
         const requestId = ++AttentionPanel.requestCounter;

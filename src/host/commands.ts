@@ -2,6 +2,7 @@
 export const COMMANDS = {
   explainSelection: 'attentionLens.explainSelection',
   chooseModel: 'attentionLens.chooseModel',
+  compareWith: 'attentionLens.compareWith',
   /** Internal: target of the hover's "Open Attention Lens" link. Args: [{ uri, start, end }]. */
   openFromHover: 'attentionLens.openFromHover',
   /** Internal test hook: the last explanation shown in the panel (JSON) and where it came from. */

@@ -16,7 +16,8 @@ export type ModelState =
   | { kind: 'ready'; model: ResolvedModel; info: LoadedInfo }
   | { kind: 'error'; model: ResolvedModel; message: string };
 
-export type Lane = 'panel' | 'hover' | 'sidebar';
+/** Request lanes: a new request cancels the running one of its lane ('why': forced targets, branches, comparisons). */
+export type Lane = 'panel' | 'hover' | 'sidebar' | 'why';
 
 export interface ExplainResult {
   explanation: Explanation;
@@ -125,7 +126,10 @@ export class ModelService implements vscode.Disposable {
     return info;
   }
 
-  async explain(text: string, lane: Lane, token?: CancellationLike, overrides: { numBeams?: number } = {}): Promise<ExplainResult> {
+  async explain(
+    text: string, lane: Lane, token?: CancellationLike,
+    overrides: { numBeams?: number; target?: string; forcedPrefix?: number[] } = {},
+  ): Promise<ExplainResult> {
     await this.ensureLoaded(lane === 'panel' ? 'notification' : 'silent');
     const s = this.currentSettings;
     const model = this.currentModel;
@@ -139,6 +143,8 @@ export class ModelService implements vscode.Disposable {
         // generation length follows the model's own max_length, as Hugging Face's generate does
         targetLanguage: s.targetLanguage || undefined,
         threads: s.threads || undefined,
+        target: overrides.target,
+        forcedPrefix: overrides.forcedPrefix,
       },
       { lane, token },
     );

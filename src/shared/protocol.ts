@@ -56,7 +56,21 @@ export type ToWebviewMessage =
   | { type: 'error'; requestId: number; message: string }
   | { type: 'translation'; requestId: number; explanation: Explanation; notice?: string; sentences?: SidebarSentence[]; sourceText?: string }
   | { type: 'idle'; message: string }
-  | { type: 'focus'; kind: AttentionKindName; layer: number; head: number; step?: number };
+  | { type: 'focus'; kind: AttentionKindName; layer: number; head: number; step?: number }
+  /** A branch of the shown translation: steps[step] takes `tokenId`, then greedy decoding goes on. */
+  | { type: 'branch'; requestId: number; step: number; tokenId: number; explanation: Explanation }
+  /** Two sentences explained side by side ("Compare with…", the word-order demo). */
+  | { type: 'comparison'; requestId: number; a: Explanation; b: Explanation }
+  | { type: 'whyError'; feature: WhyFeature; message: string }
+  | { type: 'whyBusy'; feature: WhyFeature; message: string };
+
+/** The "why this word?" tools that ask the host for more model runs. */
+export type WhyFeature = 'target' | 'branch' | 'compare';
+
+/** The classic word-order pair: the same words, subject and object swapped. */
+export const COMPARE_DEMO = { a: 'The lion kills the tiger.', b: 'The tiger kills the lion.' } as const;
+/** Longest text a webview may send to be scored or compared (characters). */
+export const MAX_WHY_TEXT = 4000;
 
 // ---- webview → host ------------------------------------------------------------------------------
 export type FromWebviewMessage =
@@ -65,7 +79,13 @@ export type FromWebviewMessage =
   | { type: 'export'; format: 'png' | 'svg' | 'json'; fileName: string; data: string }
   | { type: 'revealSource'; start: number; end: number }
   | { type: 'openPanel'; step?: number; sentence?: number }
-  | { type: 'selectSentence'; index: number };
+  | { type: 'selectSentence'; index: number }
+  /** Score this translation of the shown sentence (teacher forcing). */
+  | { type: 'scoreTarget'; target: string }
+  /** Back to the model's own translation of the shown sentence. */
+  | { type: 'clearTarget' }
+  | { type: 'branch'; step: number; tokenId: number }
+  | { type: 'compare'; a: string; b: string };
 
 const KINDS: readonly string[] = ATTENTION_KINDS;
 const AGGS: readonly string[] = AGGREGATIONS;
@@ -113,6 +133,17 @@ export function parseWebviewMessage(raw: unknown): FromWebviewMessage | undefine
     case 'selectSentence':
       if (!isInt(m.index, 0, 1e5)) return undefined;
       return { type: 'selectSentence', index: m.index as number };
+    case 'scoreTarget':
+      if (typeof m.target !== 'string' || m.target.length > MAX_WHY_TEXT) return undefined;
+      return { type: 'scoreTarget', target: m.target };
+    case 'clearTarget':
+      return { type: 'clearTarget' };
+    case 'branch':
+      if (!isInt(m.step, 0, 1e5) || !isInt(m.tokenId, 0, 1e7)) return undefined;
+      return { type: 'branch', step: m.step as number, tokenId: m.tokenId as number };
+    case 'compare':
+      if (typeof m.a !== 'string' || typeof m.b !== 'string' || m.a.length > MAX_WHY_TEXT || m.b.length > MAX_WHY_TEXT) return undefined;
+      return { type: 'compare', a: m.a, b: m.b };
     default:
       return undefined;
   }

@@ -112,6 +112,8 @@ function handle(req: WorkerRequest): WorkerResponse {
         maxSourceTokens: clampTokens(req.params.maxSourceTokens, model.maxSourceTokens),
         maxNewTokens: req.params.maxNewTokens,
         targetLanguage: req.params.targetLanguage,
+        target: req.params.target,
+        forcedPrefix: req.params.forcedPrefix,
         shouldStop,
       });
       return { type: 'explained', id: req.id, info, explanation };

@@ -36,6 +36,10 @@ export interface ExplainParams {
   targetLanguage?: string;
   /** Threads for the matrix products, this worker's own included (absent or 0: every core, at most 4). */
   threads?: number;
+  /** Score this translation (teacher forcing) instead of generating one. */
+  target?: string;
+  /** A branch: these target ids (after the start token) are given, then greedy decoding continues. */
+  forcedPrefix?: number[];
 }
 
 export interface TranslateParams {

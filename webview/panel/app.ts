@@ -17,6 +17,7 @@ import { SentenceList } from './sentences';
 import { defaultViewState, explanationIdentity, isExplanationLike, readPersisted, sanitizeView, viewsEqual, type PersistedPanelState } from './state';
 import { StepsSection } from './steps';
 import { TokensSection } from './tokens';
+import { WhySection } from './why/whySection';
 
 /** Delay before the (possibly large) state is written with setState after a view change. */
 export const PERSIST_DELAY_MS = 250;
@@ -30,6 +31,7 @@ export class PanelApp implements PanelContext {
   readonly detail: DetailSection;
   readonly exporter: ExportControls;
   readonly sentences: SentenceList;
+  readonly why: WhySection;
   private readonly sections: Section[];
   private current?: Explanation;
   private viewState: PanelViewState;
@@ -51,7 +53,8 @@ export class PanelApp implements PanelContext {
     this.exporter = new ExportControls(this, this.detail);
     const steps = new StepsSection(this, this.layout.steps);
     const pe = new PeSection(this, this.layout.pe);
-    this.sections = [tokens, overview, this.detail, steps, pe];
+    this.why = new WhySection(this, this.layout.root);
+    this.sections = [tokens, overview, this.detail, steps, pe, this.why];
     this.sentences = new SentenceList(doc, this.layout.content, (index) => this.post({ type: 'selectSentence', index }));
     this.setStatus(EMPTY_PANEL_TEXT);
   }
@@ -149,6 +152,12 @@ export class PanelApp implements PanelContext {
         if (typeof section.scrollIntoView === 'function') section.scrollIntoView({ block: 'start' });
         break;
       }
+      case 'branch':
+      case 'comparison':
+      case 'whyError':
+      case 'whyBusy':
+        this.why.handle(msg);
+        break;
       case 'sentences':
         if (!this.acceptRequest(msg.requestId)) return;
         this.sentences.set(msg.sentences, msg.sentenceIndex);

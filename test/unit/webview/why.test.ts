@@ -1,0 +1,193 @@
+/** The panel's "Why this word?" views in jsdom, fed real explanations from the bundled model. */
+import assert from 'node:assert/strict';
+import { afterEach, describe, it } from 'node:test';
+import { JSDOM, VirtualConsole } from 'jsdom';
+import { explain, loadModelFolder } from '../../../src/model';
+import { headMatrix, meanOverHeads } from '../../../src/shared/attention';
+import { COMPARE_DEMO, type FromWebviewMessage } from '../../../src/shared/protocol';
+import { startPanel } from '../../../webview/panel/app';
+import { MIN_LINE_WEIGHT } from '../../../webview/panel/why/headView';
+import { fakeVsCodeApi } from '../../../webview/testing/fixtures';
+import { BUNDLED_MODEL } from '../../helpers/golden';
+
+const lm = loadModelFolder(BUNDLED_MODEL, { name: 'bundled' });
+const open: JSDOM[] = [];
+afterEach(() => {
+  for (const d of open.splice(0)) d.window.close();
+});
+
+function boot() {
+  const virtualConsole = new VirtualConsole();
+  const errors: string[] = [];
+  virtualConsole.on('jsdomError', (e) => {
+    if (!/Not implemented/.test(e.message)) errors.push(e.message);
+  });
+  const dom = new JSDOM('<!doctype html><html><head></head><body class="vscode-dark"></body></html>', { virtualConsole, pretendToBeVisual: true });
+  open.push(dom);
+  const win = dom.window as unknown as Window & typeof globalThis;
+  const api = fakeVsCodeApi<never>();
+  startPanel(win.document, api);
+  const $ = (sel: string) => win.document.querySelector<HTMLElement>(sel);
+  const $$ = (sel: string) => Array.from(win.document.querySelectorAll<HTMLElement>(sel));
+  const send = (data: unknown) => win.dispatchEvent(new win.MessageEvent('message', { data }));
+  const sent = <T extends FromWebviewMessage['type']>(type: T) => api.posted.filter((m) => (m as FromWebviewMessage).type === type) as Array<Extract<FromWebviewMessage, { type: T }>>;
+  return { win, $, $$, send, sent, errors };
+}
+
+const percent2 = (p: number) => `${(p * 100).toFixed(2)}%`;
+
+describe('forced target view', () => {
+  const e = explain(lm, 'The tiger kills the lion.', { target: 'El perro come la pizza.' });
+
+  it('lists probability and rank per token, highlights the unlikely ones, and gives the log-probability', () => {
+    const h = boot();
+    h.send({ type: 'explanation', requestId: 1, explanation: e });
+    const rows = h.$$('#forced-table tbody tr');
+    assert.equal(rows.length, e.steps.length);
+    e.steps.forEach((s, i) => {
+      assert.equal(rows[i].querySelector('.forced-prob')!.textContent, percent2(s.chosenProb));
+      assert.equal(rows[i].querySelector('.forced-rank')!.textContent, s.chosenRank === 1 ? '1st (model’s choice)' : `#${s.chosenRank}`);
+      assert.equal(rows[i].classList.contains('unlikely'), s.chosenRank! > 1 && s.chosenProb < 0.1, `row ${i}`);
+    });
+    assert.ok(rows.some((r) => r.classList.contains('unlikely')), 'a dog eating pizza is unlikely somewhere');
+    assert.match(h.$('#forced-logprob')!.textContent!, new RegExp(`log-probability ${e.logProb!.toFixed(3).replace('-', '\\-')}`));
+    assert.equal(h.$('#forced-clear')!.hidden, false);
+    assert.deepEqual(h.errors, []);
+  });
+
+  it('sends what the user types; refuses an empty target without asking the host', () => {
+    const h = boot();
+    h.send({ type: 'explanation', requestId: 1, explanation: explain(lm, 'The tiger kills the lion.') });
+    assert.equal(h.$('#forced-clear')!.hidden, true);
+    const input = h.$('#forced-input') as HTMLInputElement;
+    input.value = '   ';
+    h.$('#forced-score')!.click();
+    assert.equal(h.sent('scoreTarget').length, 0);
+    assert.match(h.$('#forced-message')!.textContent!, /empty/);
+    input.value = 'El tigre mata al león.';
+    h.$('#forced-score')!.click();
+    assert.deepEqual(h.sent('scoreTarget'), [{ type: 'scoreTarget', target: 'El tigre mata al león.' }]);
+    h.send({ type: 'whyError', feature: 'target', message: 'the target is 300 tokens long' });
+    assert.equal(h.$('#forced-message')!.textContent, 'the target is 300 tokens long');
+  });
+
+  it('shows the <unk> note', () => {
+    const h = boot();
+    h.send({ type: 'explanation', requestId: 1, explanation: explain(lm, 'Hello.', { target: 'Hola ☃' }) });
+    assert.match(h.$('#forced-message')!.textContent!, /"☃" is not in the target vocabulary: scored as <unk>/);
+  });
+});
+
+describe('logit lens view', () => {
+  it('one row per decoder layer, one cell per step, the top token with its top-k on hover', () => {
+    const e = explain(lm, 'Where is the nearest train station?');
+    const h = boot();
+    h.send({ type: 'explanation', requestId: 1, explanation: e });
+    const rows = h.$$('#lens-grid tbody tr');
+    assert.equal(rows.length, lm.config.decoderLayers);
+    rows.forEach((r, l) => {
+      const cells = Array.from(r.querySelectorAll('td'));
+      assert.equal(cells.length, e.steps.length);
+      cells.forEach((c, p) => assert.equal(c.textContent, e.logitLens!.layers[l].topPieces[p][0]));
+    });
+    // the last layer is the real prediction: its cells are the steps' first candidates
+    const last = Array.from(rows[rows.length - 1].querySelectorAll('td'));
+    last.forEach((c, p) => assert.equal(c.textContent, e.steps[p].topPieces[0]));
+    const cell = last[0];
+    cell.dispatchEvent(new h.win.Event('mouseenter'));
+    assert.match(h.$('#lens-detail')!.textContent!, new RegExp(`Layer ${rows.length}, position 1`));
+    for (const piece of e.steps[0].topPieces) assert.ok(h.$('#lens-detail')!.textContent!.includes(piece));
+    assert.match(h.$('#logit-lens .intro')!.textContent!, /post-LayerNorm/);
+  });
+});
+
+describe('head view', () => {
+  it('one line per head and pair above the threshold; heads toggle; hover isolates a token', () => {
+    const e = explain(lm, 'The lion kills the tiger.');
+    const h = boot();
+    h.send({ type: 'explanation', requestId: 1, explanation: e });
+    const cross = e.attentions.cross, layer = cross.layers - 1;
+    let expected = 0;
+    for (let hd = 0; hd < cross.heads; hd++) for (const w of headMatrix(cross, layer, hd)) if (w >= MIN_LINE_WEIGHT) expected++;
+    assert.equal(h.$$('#hv-drawing line').length, expected);
+    const box = h.$('#hv-heads input[data-head="0"]') as HTMLInputElement;
+    box.checked = false;
+    box.dispatchEvent(new h.win.Event('change'));
+    assert.equal(h.$$('#hv-drawing line[data-h="0"]').length, 0);
+    assert.ok(h.$$('#hv-drawing line').length > 0);
+    const q1 = h.$('#hv-drawing text.hv-q[data-index="1"]')!;
+    q1.dispatchEvent(new h.win.Event('mouseenter'));
+    const shown = h.$$('#hv-drawing line').filter((l) => l.style.display !== 'none');
+    assert.ok(shown.length > 0 && shown.every((l) => l.getAttribute('data-q') === '1'));
+    h.$('#hv-export-svg')!.click();
+    const exp = h.sent('export');
+    assert.equal(exp.length, 1);
+    assert.equal(exp[0].fileName, 'head-view-cross-layer3.svg');
+    assert.match(exp[0].data, /<line/);
+    // the encoder kind draws source tokens on both sides
+    const kind = h.$('#hv-kind') as HTMLSelectElement;
+    kind.value = 'encoder';
+    kind.dispatchEvent(new h.win.Event('change'));
+    assert.equal(h.$$('#hv-drawing text.hv-k').length, e.sourcePieces.length);
+    assert.equal(h.$$('#hv-drawing text.hv-q').length, e.sourcePieces.length);
+  });
+});
+
+describe('alternatives view', () => {
+  it('a candidate asks for a branch; the branch shows beside the original', () => {
+    const text = 'The lion kills the tiger.';
+    const base = explain(lm, text);
+    const h = boot();
+    h.send({ type: 'explanation', requestId: 1, explanation: base });
+    const cand = h.$$('.alt-candidate').find((b) => b.getAttribute('data-step') === '1')!;
+    cand.click();
+    const [msg] = h.sent('branch');
+    assert.equal(msg.step, 1);
+    assert.equal(msg.tokenId, Number(cand.getAttribute('data-token')));
+    const branch = explain(lm, text, { forcedPrefix: [...base.targetIds.slice(1, 2), msg.tokenId] });
+    h.send({ type: 'branch', requestId: 2, step: 1, tokenId: msg.tokenId, explanation: branch });
+    assert.equal(h.$('#alt-original .alt-translation')!.textContent, base.translation);
+    assert.equal(h.$('#alt-branch .alt-translation')!.textContent, branch.translation);
+    assert.equal(h.$$('#alt-branch tbody tr').length, branch.steps.length);
+    assert.ok(h.$('#alt-branch tbody tr.branch-point'));
+  });
+});
+
+describe('compare view', () => {
+  it('the demo asks for the lion/tiger pair; the same sentence twice is refused', () => {
+    const h = boot();
+    assert.ok(h.$('#compare-demo'), 'the demo is there in an empty panel');
+    h.$('#compare-demo')!.click();
+    assert.deepEqual(h.sent('compare'), [{ type: 'compare', a: COMPARE_DEMO.a, b: COMPARE_DEMO.b }]);
+    (h.$('#compare-a') as HTMLInputElement).value = 'Same.';
+    (h.$('#compare-b') as HTMLInputElement).value = ' Same. ';
+    h.$('#compare-run')!.click();
+    assert.equal(h.sent('compare').length, 1);
+    assert.match(h.$('#compare-message')!.textContent!, /Both sentences are the same/);
+  });
+
+  it('renders both sides: differing tokens, identical positional encodings, swapped embeddings, A − B', () => {
+    const a = explain(lm, COMPARE_DEMO.a), b = explain(lm, COMPARE_DEMO.b);
+    const h = boot();
+    h.send({ type: 'comparison', requestId: 1, a, b });
+    assert.equal(h.$('#compare-side-a .alt-translation')!.textContent, a.translation);
+    assert.equal(h.$('#compare-side-b .alt-translation')!.textContent, b.translation);
+    assert.equal(h.$$('#compare-side-a .chip').length, a.steps.length);
+    const rows = h.$$('#compare-table tbody tr') as HTMLTableRowElement[];
+    assert.equal(rows.length, a.sourceIds.length);
+    const differing = rows.filter((r) => r.classList.contains('differs')).map((r) => r.cells[0].textContent);
+    const expected = a.sourceIds.map((id, p) => (id !== b.sourceIds[p] ? String(p + 1) : '')).filter(Boolean);
+    assert.deepEqual(differing, expected);
+    assert.ok(differing.length >= 2);
+    for (const r of rows) assert.equal(r.cells[4].textContent, 'identical');
+    for (const r of rows.filter((x) => x.classList.contains('differs'))) assert.match(r.cells[5].textContent!, /swapped/);
+    // A − B of the last encoder layer, mean over heads
+    const L = a.attentions.encoder.layers - 1, ma = meanOverHeads(a.attentions.encoder, L), mb = meanOverHeads(b.attentions.encoder, L);
+    const cells = h.$$('#compare-diff rect.diff-cell');
+    const n = a.sourceIds.length;
+    assert.equal(cells.length, n * n);
+    cells.forEach((c, i) => assert.ok(Math.abs(Number(c.getAttribute('data-value')) - (ma.values[i] - mb.values[i])) < 1e-6));
+    assert.ok(cells.some((c) => Math.abs(Number(c.getAttribute('data-value'))) > 0.01));
+  });
+});
+
