@@ -14,6 +14,7 @@ import { ModelService } from './host/modelService';
 import { capSpan, charBudget, trimSpan } from './host/selection';
 import { ModelStatusBar, statusText } from './host/statusBar';
 import { TranslationViewProvider } from './host/translationView';
+import { walkThroughExample } from './host/walkthroughCommand';
 
 export function activate(context: vscode.ExtensionContext): void {
   const log = vscode.window.createOutputChannel('Attention Lens', { log: true });
@@ -45,6 +46,7 @@ export function activate(context: vscode.ExtensionContext): void {
     new ModelStatusBar(models),
     vscode.commands.registerCommand(COMMANDS.explainSelection, guarded('explain', () => explainer.explainSelection())),
     vscode.commands.registerCommand(COMMANDS.chooseModel, guarded('choose model', () => chooseModelFolder(models))),
+    vscode.commands.registerCommand(COMMANDS.walkThroughExample, guarded('walk through an example', () => walkThroughExample(explainer))),
     vscode.commands.registerCommand(COMMANDS.compareWith, guarded('compare', () => compareWith(deps))),
     vscode.commands.registerCommand(COMMANDS.openFromHover, guarded('open from hover', (arg: unknown) => openFromHover(arg))),
     vscode.window.registerWebviewPanelSerializer(VIEWS.panel, {

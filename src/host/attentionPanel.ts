@@ -14,6 +14,8 @@ import { decodeExport, exportFileName } from './exportData';
 import { shortLabel } from './selection';
 import { renderWebview, webviewOptions } from './webviewSetup';
 import type { ModelService } from './modelService';
+import type { TraceSide } from '../shared/trace';
+import { isCancelled } from '../worker/workerProtocol';
 import { handleWhy, type WhyHost, type WhyMessage } from './whyRequests';
 
 /** Where an explanation came from, so `revealSource` can select it again. */
@@ -40,7 +42,7 @@ export interface PanelDeps {
   workspaceState: vscode.Memento;
   log: vscode.LogOutputChannel;
   /** Runs forced targets, branches and comparisons (whyRequests.ts). */
-  models?: Pick<ModelService, 'explain'>;
+  models?: Pick<ModelService, 'explain' | 'trace'>;
 }
 
 const SOURCE_KEY = 'attentionLens.panelSource';
@@ -236,6 +238,22 @@ export class AttentionPanel implements vscode.Disposable {
     return handleWhy(host, msg);
   }
 
+  /** The walk-through: follows one token of the shown explanation through the model and sends the numbers. */
+  async walkThrough(side: TraceSide, token: number): Promise<void> {
+    const shown = this.lastShown?.explanation;
+    const models = this.deps.models;
+    if (!shown || !models) {
+      this.post({ type: 'traceError', message: 'Explain a sentence first: the walk-through follows one of its tokens.' });
+      return;
+    }
+    try {
+      this.post({ type: 'trace', trace: await models.trace(shown, side, token, 'trace') });
+    } catch (err) {
+      if (isCancelled(err)) return; // a newer walk-through request replaced this one
+      this.post({ type: 'traceError', message: err instanceof Error ? err.message : String(err) });
+    }
+  }
+
   showError(requestId: number, message: string): void {
     this.post({ type: 'error', requestId, message });
   }
@@ -306,6 +324,8 @@ export class AttentionPanel implements vscode.Disposable {
       case 'branch':
       case 'compare':
         return this.runWhy(msg);
+      case 'trace':
+        return this.walkThrough(msg.side, msg.token);
       case 'selectSentence': {
         if (!this.sentenceSet?.explanations[msg.index]) return; // not translated yet: the list shows that
         const requestId = ++AttentionPanel.requestCounter;

@@ -2,6 +2,7 @@
 export const COMMANDS = {
   explainSelection: 'attentionLens.explainSelection',
   chooseModel: 'attentionLens.chooseModel',
+  walkThroughExample: 'attentionLens.walkThroughExample',
   compareWith: 'attentionLens.compareWith',
   /** Internal: target of the hover's "Open Attention Lens" link. Args: [{ uri, start, end }]. */
   openFromHover: 'attentionLens.openFromHover',

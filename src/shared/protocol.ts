@@ -4,6 +4,7 @@
  */
 import { AGGREGATIONS, type Aggregation } from './attention';
 import { ATTENTION_KINDS, type AttentionKindName, type Explanation } from './explanation';
+import type { Trace, TraceSide } from './trace';
 
 export type { Aggregation, AttentionKindName };
 
@@ -62,7 +63,10 @@ export type ToWebviewMessage =
   /** Two sentences explained side by side ("Compare with…", the word-order demo). */
   | { type: 'comparison'; requestId: number; a: Explanation; b: Explanation }
   | { type: 'whyError'; feature: WhyFeature; message: string }
-  | { type: 'whyBusy'; feature: WhyFeature; message: string };
+  | { type: 'whyBusy'; feature: WhyFeature; message: string }
+  /** The walk-through's numbers for one token (see src/shared/trace.ts), or why there are none. */
+  | { type: 'trace'; trace: Trace }
+  | { type: 'traceError'; message: string };
 
 /** The "why this word?" tools that ask the host for more model runs. */
 export type WhyFeature = 'target' | 'branch' | 'compare';
@@ -85,7 +89,9 @@ export type FromWebviewMessage =
   /** Back to the model's own translation of the shown sentence. */
   | { type: 'clearTarget' }
   | { type: 'branch'; step: number; tokenId: number }
-  | { type: 'compare'; a: string; b: string };
+  | { type: 'compare'; a: string; b: string }
+  /** Follow one token of the shown explanation through the model (the walk-through). */
+  | { type: 'trace'; side: TraceSide; token: number };
 
 const KINDS: readonly string[] = ATTENTION_KINDS;
 const AGGS: readonly string[] = AGGREGATIONS;
@@ -141,6 +147,9 @@ export function parseWebviewMessage(raw: unknown): FromWebviewMessage | undefine
     case 'branch':
       if (!isInt(m.step, 0, 1e5) || !isInt(m.tokenId, 0, 1e7)) return undefined;
       return { type: 'branch', step: m.step as number, tokenId: m.tokenId as number };
+    case 'trace':
+      if ((m.side !== 'source' && m.side !== 'target') || !isInt(m.token, 0, 1e5)) return undefined;
+      return { type: 'trace', side: m.side, token: m.token as number };
     case 'compare':
       if (typeof m.a !== 'string' || typeof m.b !== 'string' || m.a.length > MAX_WHY_TEXT || m.b.length > MAX_WHY_TEXT) return undefined;
       return { type: 'compare', a: m.a, b: m.b };

@@ -99,3 +99,6 @@ export interface Trace {
   /** Target side only: the next-token prediction after the last layer. */
   logits?: TraceLogits;
 }
+
+/** The classic teaching sentence of the palette's "Walk through an example". */
+export const WALKTHROUGH_EXAMPLE = "Let's go.";

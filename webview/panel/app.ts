@@ -17,6 +17,7 @@ import { SentenceList } from './sentences';
 import { defaultViewState, explanationIdentity, isExplanationLike, readPersisted, sanitizeView, viewsEqual, type PersistedPanelState } from './state';
 import { StepsSection } from './steps';
 import { TokensSection } from './tokens';
+import { WalkthroughSection, connectWalkthrough, isTraceLike } from './walkthrough/walkthrough';
 import { WhySection } from './why/whySection';
 
 /** Delay before the (possibly large) state is written with setState after a view change. */
@@ -31,6 +32,7 @@ export class PanelApp implements PanelContext {
   readonly detail: DetailSection;
   readonly exporter: ExportControls;
   readonly sentences: SentenceList;
+  readonly walkthrough: WalkthroughSection;
   readonly why: WhySection;
   private readonly sections: Section[];
   private current?: Explanation;
@@ -56,6 +58,18 @@ export class PanelApp implements PanelContext {
     this.why = new WhySection(this, this.layout.root);
     this.sections = [tokens, overview, this.detail, steps, pe, this.why];
     this.sentences = new SentenceList(doc, this.layout.content, (index) => this.post({ type: 'selectSentence', index }));
+    this.walkthrough = new WalkthroughSection(this, {
+      showInHeatmap: (kind, layer, head, row) => {
+        this.updateView({ kind, layer, head, aggregation: 'head' });
+        this.detail.focusRow(row);
+      },
+      showPositions: () => this.layout.pe.scrollIntoView?.({ block: 'start' }),
+    });
+    this.layout.tokens.after(this.walkthrough.root);
+    connectWalkthrough(this.layout.tokens, this.detail.canvas, this.walkthrough, () => {
+      const cell = this.detail.activeCell();
+      return cell && { kind: this.viewState.kind, row: cell.row };
+    });
     this.setStatus(EMPTY_PANEL_TEXT);
   }
 
@@ -126,6 +140,7 @@ export class PanelApp implements PanelContext {
           this.viewState = sanitizeView(base, msg.view, msg.explanation);
         }
         this.shownRequestId = typeof msg.requestId === 'number' ? msg.requestId : undefined;
+        if (this.shownIdentity !== explanationIdentity(msg.explanation)) this.walkthrough.reset(); // its numbers were another sentence's
         this.show(msg.explanation, msg.notice);
         this.sentences.set(msg.sentences, msg.sentenceIndex ?? 0);
         if (typeof msg.focusToken === 'number') this.detail.focusRow(msg.focusToken);
@@ -157,6 +172,13 @@ export class PanelApp implements PanelContext {
       case 'whyError':
       case 'whyBusy':
         this.why.handle(msg);
+        break;
+      case 'trace':
+        if (isTraceLike(msg.trace)) this.walkthrough.show(msg.trace);
+        else this.walkthrough.error('Received malformed walk-through data.');
+        break;
+      case 'traceError':
+        this.walkthrough.error(String(msg.message ?? 'The walk-through failed.'));
         break;
       case 'sentences':
         if (!this.acceptRequest(msg.requestId)) return;
