@@ -11,10 +11,9 @@ import { ExplainController } from './host/explainCommand';
 import { ExplanationStore } from './host/explanationStore';
 import { AttentionHoverProvider, HOVER_SELECTOR } from './host/hoverProvider';
 import { ModelService } from './host/modelService';
-import { capSpan, charBudget, trimSpan } from './host/selection';
+import { capToBudget, trimSpan } from './host/selection';
 import { ModelStatusBar, statusText } from './host/statusBar';
 import { TranslationViewProvider } from './host/translationView';
-import { walkThroughExample } from './host/walkthroughCommand';
 
 export function activate(context: vscode.ExtensionContext): void {
   const log = vscode.window.createOutputChannel('Attention Lens', { log: true });
@@ -46,7 +45,6 @@ export function activate(context: vscode.ExtensionContext): void {
     new ModelStatusBar(models),
     vscode.commands.registerCommand(COMMANDS.explainSelection, guarded('explain', () => explainer.explainSelection())),
     vscode.commands.registerCommand(COMMANDS.chooseModel, guarded('choose model', () => chooseModelFolder(models))),
-    vscode.commands.registerCommand(COMMANDS.walkThroughExample, guarded('walk through an example', () => walkThroughExample(explainer))),
     vscode.commands.registerCommand(COMMANDS.compareWith, guarded('compare', () => compareWith(deps))),
     vscode.commands.registerCommand(COMMANDS.openFromHover, guarded('open from hover', (arg: unknown) => openFromHover(arg))),
     vscode.window.registerWebviewPanelSerializer(VIEWS.panel, {
@@ -56,9 +54,9 @@ export function activate(context: vscode.ExtensionContext): void {
     }),
     vscode.window.registerWebviewViewProvider(VIEWS.translation, translation),
     vscode.languages.registerHoverProvider(HOVER_SELECTOR, hover),
-    models.onDidChangeSettings(({ previous, modelChanged }) => {
-      const s = models.settings;
-      if (modelChanged || previous.maxTokens !== s.maxTokens || previous.topK !== s.topK) {
+    models.onDidChangeSettings(({ resultsChanged }) => {
+      // the same rule as the side view's (settings.ts resultsKey): a hover must not show numbers of other settings
+      if (resultsChanged) {
         hover.clearCache();
         store.clear();
       }
@@ -94,7 +92,7 @@ export function activate(context: vscode.ExtensionContext): void {
     const end = doc.positionAt(a.end as number);
     const span = trimSpan(doc.getText(new vscode.Range(start, end)), doc.offsetAt(start));
     if (!span) return;
-    const { span: capped } = capSpan(span, charBudget(models.settings.maxTokens));
+    const { span: capped } = capToBudget(span, models.settings.maxTokens);
     const known = store.findExact(uri.toString(), capped);
     // The hovered word's sentence, opened on the hovered token.
     const offset = Number.isInteger(a.offset) ? Math.max(0, (a.offset as number) - (capped.start - (a.start as number))) : undefined;

@@ -8,14 +8,12 @@ import { AttentionPanel, panelTitle, type PanelDeps } from './attentionPanel';
 import type { ExplanationStore } from './explanationStore';
 import { describeModelError } from './modelClient';
 import type { ModelService } from './modelService';
-import { capSpan, charBudget, explainTarget, type TextSpan } from './selection';
+import { MAX_SELECTION_CHARS, capToBudget, explainTarget, selectionSpan, type TextSpan } from './selection';
 import { piecesInRange } from './hoverMarkdown';
 import { planSentences, sentenceNotice, sentenceSummary } from './sentencePlan';
 import type { SentenceSummary } from '../shared/protocol';
 import { isCancelled } from '../worker/workerProtocol';
 
-/** Most characters of a selection read for sentence splitting (the sentence cap stops a whole file anyway). */
-export const MAX_SELECTION_CHARS = 32_000;
 
 export interface ExplainDeps extends PanelDeps {
   models: ModelService;
@@ -62,15 +60,9 @@ export class ExplainController {
     }
     const doc = editor.document;
     const sel = editor.selection;
-    const budget = charBudget(this.deps.models.settings.maxTokens);
-    const startOffset = doc.offsetAt(sel.start);
-    // Read at most a little more than the budget so a huge selection never gets copied whole.
-    const readEnd = sel.isEmpty ? sel.end : doc.positionAt(Math.min(doc.offsetAt(sel.end), startOffset + Math.max(budget + 64, MAX_SELECTION_CHARS)));
     const line = doc.lineAt(sel.active.line);
-    const span = explainTarget(
-      { text: sel.isEmpty ? '' : doc.getText(new vscode.Range(sel.start, readEnd)), start: startOffset },
-      { text: line.text, start: doc.offsetAt(line.range.start) },
-    );
+    const read = selectionSpan(doc.offsetAt(sel.start), doc.offsetAt(sel.end), this.deps.models.settings.maxTokens, (a, b) => doc.getText(new vscode.Range(doc.positionAt(a), doc.positionAt(b))));
+    const span = sel.isEmpty ? explainTarget({ text: '', start: 0 }, { text: line.text, start: doc.offsetAt(line.range.start) }) : read.span;
     if (!span) {
       void vscode.window.showInformationMessage(
         sel.isEmpty
@@ -79,7 +71,7 @@ export class ExplainController {
       );
       return;
     }
-    const cutBySelectionRead = !sel.isEmpty && doc.offsetAt(readEnd) < doc.offsetAt(sel.end);
+    const cutBySelectionRead = !sel.isEmpty && read.cut;
     // One sentence at a time: Marian models are sentence translators (a paragraph as one sequence comes back mangled).
     const plan = planSentences(span, doc.languageId, this.deps.models.settings.codeText);
     if (plan.sentences.length === 0) {
@@ -128,8 +120,7 @@ export class ExplainController {
    */
   private async showSentences(request: ExplainRequest, sentences: TextSpan[]): Promise<void> {
     const run = ++this.runs;
-    const budget = charBudget(this.deps.models.settings.maxTokens);
-    const spans = sentences.map((s) => capSpan(s, budget));
+    const spans = sentences.map((s) => capToBudget(s, this.deps.models.settings.maxTokens));
     const index = Math.min(Math.max(0, request.sentenceIndex ?? 0), spans.length - 1);
     const title = panelTitle(request.span.text);
     const panel = AttentionPanel.createOrShow(this.deps, title);

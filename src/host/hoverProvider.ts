@@ -30,7 +30,7 @@ export class AttentionHoverProvider implements vscode.HoverProvider {
     private readonly store: ExplanationStore,
   ) {}
 
-  /** Forget cached explanations (model or budget changed). */
+  /** Forget cached explanations (settings that change results changed: see `resultsKey`). */
   clearCache(): void {
     this.cache.clear();
   }
@@ -109,8 +109,7 @@ export class AttentionHoverProvider implements vscode.HoverProvider {
   }
 
   private async explainCached(text: string, token: vscode.CancellationToken): Promise<Explanation> {
-    const s = this.models.settings;
-    const key = `${this.models.model.dir}\u0000${s.maxTokens}\u0000${s.topK}\u0000${s.targetLanguage}\u0000${text}`;
+    const key = `${this.models.resultsKey}\u0000${text}`;
     const hit = this.cache.get(key);
     if (hit) {
       this.cache.delete(key); // refresh LRU position

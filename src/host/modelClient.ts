@@ -16,6 +16,7 @@ import {
   CANCEL_SLOT,
   ModelRequestError,
   isWorkerResponse,
+  modelKey,
   checkExplanation,
   type ExplainParams,
   type LoadedInfo,
@@ -28,7 +29,6 @@ import {
   type WorkerRequestBody,
 } from '../worker/workerProtocol';
 import type { Explanation } from '../shared/explanation';
-import type { Trace, TraceSide } from '../shared/trace';
 
 /** The subset of `worker_threads.Worker` the client uses (so tests can pass a fake). */
 export interface WorkerLike {
@@ -103,7 +103,7 @@ export class ModelClient {
 
   /** True when the worker already holds exactly this model (so no load progress is needed). */
   isLoaded(model: ModelRef): boolean {
-    return this.loadedKey === keyOf(model);
+    return this.loadedKey === modelKey(model);
   }
 
   /** How many workers were spawned so far (diagnostics and tests). */
@@ -126,11 +126,6 @@ export class ModelClient {
 
   translate(model: ModelRef, text: string, params: TranslateParams, options?: SubmitOptions): Promise<{ text: string; ids: number[] }> {
     return this.submit({ type: 'translate', model, text, params }, options).then((r) => ({ text: r.text, ids: r.ids }));
-  }
-
-  /** The walk-through's numbers: token `token` of `side` followed through the model. */
-  trace(model: ModelRef, sourceIds: number[], targetIds: number[], side: TraceSide, token: number, options?: SubmitOptions): Promise<Trace> {
-    return this.submit({ type: 'trace', model, sourceIds, targetIds, side, token }, options).then((r) => r.trace);
   }
 
   submit<T extends RequestType>(body: Extract<WorkerRequestBody, { type: T }>, options: SubmitOptions = {}): Promise<ResponseFor[T]> {
@@ -301,7 +296,7 @@ export class ModelClient {
       const error = job.cancelRequested && raw.error.kind !== 'model' ? { kind: 'cancelled' as const, message: 'cancelled' } : raw.error;
       this.settle(job, () => job.reject(new ModelRequestError(error)));
     } else {
-      this.loadedKey = keyOf(job.body.model);
+      this.loadedKey = modelKey(job.body.model);
       this.loadedInfo = raw.info;
       if (job.cancelRequested) this.settle(job, () => job.reject(cancelledError()));
       else if (raw.type === 'explained') this.deliverExplanation(job, raw);
@@ -320,10 +315,6 @@ export class ModelClient {
     }
     this.settle(job, () => job.resolve(raw as never));
   }
-}
-
-function keyOf(model: ModelRef): string {
-  return `${model.dir}\u0000${model.name ?? ''}`;
 }
 
 function errorText(err: unknown): string {

@@ -6,10 +6,9 @@ import * as os from 'node:os';
 import { Worker } from 'node:worker_threads';
 import * as vscode from 'vscode';
 import type { Explanation } from '../shared/explanation';
-import type { Trace, TraceSide } from '../shared/trace';
-import { ModelRequestError, type LoadedInfo } from '../worker/workerProtocol';
+import { ModelRequestError, modelKey, type LoadedInfo } from '../worker/workerProtocol';
 import { ModelClient, describeModelError, notificationText, type CancellationLike } from './modelClient';
-import { SECTION, readSettings, resolveModelDir, type LensSettings, type ResolvedModel } from './settings';
+import { SECTION, readSettings, resolveModelDir, resultsChanged, resultsKey, type LensSettings, type ResolvedModel } from './settings';
 
 export type ModelState =
   | { kind: 'idle'; model: ResolvedModel }
@@ -18,7 +17,7 @@ export type ModelState =
   | { kind: 'error'; model: ResolvedModel; message: string };
 
 /** Request lanes: a new request cancels the running one of its lane ('why': forced targets, branches, comparisons). */
-export type Lane = 'panel' | 'hover' | 'sidebar' | 'why' | 'trace';
+export type Lane = 'panel' | 'hover' | 'sidebar' | 'why';
 
 export interface ExplainResult {
   explanation: Explanation;
@@ -29,7 +28,7 @@ export class ModelService implements vscode.Disposable {
   private readonly client: ModelClient;
   private readonly disposables: vscode.Disposable[] = [];
   private readonly stateEmitter = new vscode.EventEmitter<ModelState>();
-  private readonly settingsEmitter = new vscode.EventEmitter<{ previous: LensSettings; modelChanged: boolean }>();
+  private readonly settingsEmitter = new vscode.EventEmitter<{ previous: LensSettings; modelChanged: boolean; resultsChanged: boolean }>();
   private currentSettings: LensSettings;
   private currentModel: ResolvedModel;
   private currentState: ModelState;
@@ -77,6 +76,11 @@ export class ModelService implements vscode.Disposable {
     return vscode.Uri.joinPath(this.extensionUri, 'media', 'model').fsPath;
   }
 
+  /** Model and settings the next results are computed with (see `resultsKey`): what result caches are keyed by. */
+  get resultsKey(): string {
+    return resultsKey({ settings: this.currentSettings, model: this.currentModel });
+  }
+
   /** Loads the configured model if the worker does not hold it yet; the first load shows a notification. */
   async ensureLoaded(progress: 'notification' | 'silent' = 'notification'): Promise<LoadedInfo> {
     const model = this.currentModel;
@@ -86,7 +90,7 @@ export class ModelService implements vscode.Disposable {
       if (this.currentState.kind !== 'ready') this.setState({ kind: 'ready', model, info: loaded });
       return loaded;
     }
-    const key = `${model.dir}\u0000${model.name}`;
+    const key = modelKey(ref);
     if (!this.loading || this.loading.key !== key) {
       this.setState({ kind: 'loading', model });
       const promise = this.client.load(ref).then(
@@ -151,13 +155,6 @@ export class ModelService implements vscode.Disposable {
     );
   }
 
-  /** The walk-through: one token of an explained sentence followed through the configured model. */
-  async trace(explanation: Pick<Explanation, 'sourceIds' | 'targetIds'>, side: TraceSide, token: number, lane: Lane): Promise<Trace> {
-    await this.ensureLoaded('silent');
-    const model = this.currentModel;
-    return this.client.trace({ dir: model.dir, name: model.name }, explanation.sourceIds, explanation.targetIds, side, token, { lane });
-  }
-
   cancel(lane: Lane): void {
     this.client.cancelLane(lane);
   }
@@ -178,6 +175,7 @@ export class ModelService implements vscode.Disposable {
 
   private onConfigurationChanged(): void {
     const previous = this.currentSettings;
+    const before = { settings: previous, model: this.currentModel };
     this.currentSettings = this.readSettings();
     const model = this.resolveModel(this.currentSettings);
     const modelChanged = model.dir !== this.currentModel.dir || model.name !== this.currentModel.name;
@@ -195,7 +193,7 @@ export class ModelService implements vscode.Disposable {
         });
       }
     }
-    this.settingsEmitter.fire({ previous, modelChanged });
+    this.settingsEmitter.fire({ previous, modelChanged, resultsChanged: resultsChanged(before, { settings: this.currentSettings, model: this.currentModel }) });
   }
 
   private setState(state: ModelState): void {

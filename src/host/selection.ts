@@ -39,6 +39,32 @@ export function capSpan(span: TextSpan, maxChars: number): { span: TextSpan; cut
   return { span: { start: span.start, end: span.start + text.length, text }, cut: true };
 }
 
+/** Characters read past the character budget, so that whitespace trimmed off the ends still leaves a full budget. */
+export const READ_MARGIN_CHARS = 64;
+
+/** Most characters of a selection read for sentence splitting (the sentence cap stops a whole file anyway). */
+export const MAX_SELECTION_CHARS = 32_000;
+
+/**
+ * The text of a selection [start, end) as the panel and the side view take it: read through `read` (document
+ * offsets) up to max(budget + READ_MARGIN_CHARS, MAX_SELECTION_CHARS) characters, so a huge selection is never copied
+ * whole, and trimmed with exact offsets. `cut` says the selection went on past what was read.
+ */
+export function selectionSpan(
+  start: number,
+  end: number,
+  maxTokens: number,
+  read: (start: number, end: number) => string,
+): { span: TextSpan | undefined; cut: boolean } {
+  const readEnd = Math.min(end, start + Math.max(charBudget(maxTokens) + READ_MARGIN_CHARS, MAX_SELECTION_CHARS));
+  return { span: trimSpan(read(start, readEnd), start), cut: readEnd < end };
+}
+
+/** A span cut to the character budget of `maxTokens` tokens (see charBudget). */
+export function capToBudget(span: TextSpan, maxTokens: number): { span: TextSpan; cut: boolean } {
+  return capSpan(span, charBudget(maxTokens));
+}
+
 export interface SelectionInput {
   /** Selected text (empty for a bare cursor). */
   text: string;

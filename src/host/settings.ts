@@ -3,6 +3,7 @@
  * `get(key)` (a `vscode.WorkspaceConfiguration` for section 'attentionLens' fits).
  */
 import * as path from 'node:path';
+import { modelKey, type ModelRef } from '../worker/workerProtocol';
 
 export const SECTION = 'attentionLens';
 
@@ -46,6 +47,25 @@ export const DEFAULTS: LensSettings = {
   hoverLanguages: ['plaintext', 'markdown', 'comments'],
   codeText: 'commentsAndStrings',
 };
+
+/** The model and settings an explanation was computed with. */
+export interface ResultContext {
+  settings: LensSettings;
+  model: ModelRef;
+}
+
+/**
+ * What an explanation depends on: the model, what it is asked (beams, top-k, token budget, target language) and which
+ * text of a selection it gets (code handling). Every cache of results (the explanation store, the hover cache, the
+ * side view) is keyed by or cleared with this, so no view shows numbers computed under other settings.
+ */
+export function resultsKey({ settings: s, model }: ResultContext): string {
+  return JSON.stringify([modelKey(model), s.beams, s.topK, s.maxTokens, s.targetLanguage, s.codeText]);
+}
+
+export function resultsChanged(before: ResultContext, after: ResultContext): boolean {
+  return resultsKey(before) !== resultsKey(after);
+}
 
 /** Keys relative to the section, as declared in package.json `contributes.configuration`. */
 export const KEYS = {

@@ -10,8 +10,7 @@ import type { ExplainController } from './explainCommand';
 import type { ExplanationStore } from './explanationStore';
 import { describeModelError } from './modelClient';
 import type { ModelService } from './modelService';
-import { capSpan, charBudget, trimSpan, type TextSpan } from './selection';
-import { MAX_SELECTION_CHARS } from './explainCommand';
+import { MAX_SELECTION_CHARS, capToBudget, selectionSpan, type TextSpan } from './selection';
 import { planSentences, sentenceNotice, sidebarSentence } from './sentencePlan';
 import type { SidebarSentence } from '../shared/protocol';
 import { renderWebview, webviewOptions } from './webviewSetup';
@@ -50,9 +49,8 @@ export class TranslationViewProvider implements vscode.WebviewViewProvider, vsco
         if (e.textEditor === vscode.window.activeTextEditor && Date.now() >= this.ignoreSelectionUntil) this.schedule();
       }),
       vscode.window.onDidChangeActiveTextEditor(() => this.schedule()),
-      deps.models.onDidChangeSettings(({ previous, modelChanged }) => {
-        const s = deps.models.settings;
-        if (modelChanged || previous.beams !== s.beams || previous.topK !== s.topK || previous.maxTokens !== s.maxTokens || previous.targetLanguage !== s.targetLanguage) {
+      deps.models.onDidChangeSettings(({ resultsChanged }) => {
+        if (resultsChanged) {
           this.lastKey = undefined; // same selection, different result: translate again
           this.schedule(0);
         }
@@ -125,18 +123,16 @@ export class TranslationViewProvider implements vscode.WebviewViewProvider, vsco
     }
     const doc = editor.document;
     const sel = editor.selection;
-    const budget = charBudget(this.deps.models.settings.maxTokens);
-    const start = doc.offsetAt(sel.start);
-    const readEnd = doc.positionAt(Math.min(doc.offsetAt(sel.end), start + Math.max(budget + 64, MAX_SELECTION_CHARS)));
-    const trimmed = trimSpan(doc.getText(new vscode.Range(sel.start, readEnd)), start);
-    if (!trimmed) {
+    const maxTokens = this.deps.models.settings.maxTokens;
+    const read = selectionSpan(doc.offsetAt(sel.start), doc.offsetAt(sel.end), maxTokens, (a, b) => doc.getText(new vscode.Range(doc.positionAt(a), doc.positionAt(b))));
+    const span = read.span;
+    if (!span) {
       this.showIdle();
       return;
     }
-    const span = trimmed;
-    const preCut = doc.offsetAt(readEnd) < doc.offsetAt(sel.end);
+    const preCut = read.cut;
     const plan = planSentences(span, doc.languageId, this.deps.models.settings.codeText);
-    const key = `${doc.uri.toString()}\u0000${span.start}\u0000${span.text}\u0000${this.deps.models.model.dir}`;
+    const key = `${doc.uri.toString()}\u0000${span.start}\u0000${span.text}\u0000${this.deps.models.resultsKey}`;
     if (key === this.lastKey) return;
     this.lastKey = key;
 
@@ -149,7 +145,7 @@ export class TranslationViewProvider implements vscode.WebviewViewProvider, vsco
     this.post({ type: 'progress', requestId, message: n > 1 ? `Translating ${n} sentences…` : 'Translating…' });
     try {
       // Each sentence on its own, token budget per sentence (Marian models are sentence translators).
-      const spans = plan.sentences.map((s) => capSpan(s, budget));
+      const spans = plan.sentences.map((s) => capToBudget(s, maxTokens));
       const explanations: Explanation[] = [];
       const sentences: SidebarSentence[] = [];
       for (const { span: sentence, cut } of spans) {

@@ -8,10 +8,10 @@ import * as path from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
 import { loadModelFolder, explain, translate, ModelFileError, CancelledError, type LoadedModel } from '../model';
 import { MatmulPool, resolveThreads } from '../model/kernels/parallel/matmulPool';
-import { TraceInputError, traceIds } from '../model/explain/trace';
 import {
   CANCEL_SLOT,
   shareExplanation,
+  modelKey,
   type LoadedInfo,
   type ModelRef,
   type WorkerErrorInfo,
@@ -29,10 +29,6 @@ const cancelFlags = new Int32Array(init.cancelBuffer);
 /** Helper threads for the matrix products (see useThreads). */
 let pool: MatmulPool | undefined;
 let current: { model: LoadedModel; key: string; info: LoadedInfo; files: string } | undefined;
-
-function modelKey(ref: ModelRef): string {
-  return `${ref.dir}\u0000${ref.name ?? ''}`;
-}
 
 /** Every file a model folder load reads (optional ones included: appearing or vanishing counts as a change). */
 const MODEL_FILES = [
@@ -87,7 +83,6 @@ function useThreads(model: LoadedModel, threads: number | undefined): void {
 function toErrorInfo(err: unknown): WorkerErrorInfo {
   if (err instanceof CancelledError) return { kind: 'cancelled', message: 'cancelled' };
   if (err instanceof ModelFileError) return { kind: 'model', message: err.message, file: err.file, problem: err.problem };
-  if (err instanceof TraceInputError) return { kind: 'input', message: err.message };
   if (err instanceof Error) return { kind: 'internal', message: err.message || err.name };
   return { kind: 'internal', message: String(err) };
 }
@@ -126,12 +121,6 @@ function handle(req: WorkerRequest): WorkerResponse {
       useThreads(model, req.params.threads);
       const out = translate(model, req.text, { numBeams: req.params.numBeams, maxNewTokens: req.params.maxNewTokens, targetLanguage: req.params.targetLanguage, shouldStop });
       return { type: 'translated', id: req.id, info, text: out.text, ids: out.ids };
-    }
-    case 'trace': {
-      const { model, info } = ensureModel(req.model);
-      if (shouldStop()) throw new CancelledError();
-      const trace = traceIds(model, req.sourceIds, req.targetIds, { side: req.side, token: req.token, details: true, shouldStop });
-      return { type: 'traced', id: req.id, info, trace };
     }
   }
 }

@@ -1,7 +1,18 @@
 /** Which text gets explained: selection, current line, sentence around a hover, budgets and labels. */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { capSpan, charBudget, explainTarget, sentenceAround, shortLabel, trimSpan } from '../../../src/host/selection';
+import {
+  MAX_SELECTION_CHARS,
+  READ_MARGIN_CHARS,
+  capSpan,
+  capToBudget,
+  charBudget,
+  explainTarget,
+  selectionSpan,
+  sentenceAround,
+  shortLabel,
+  trimSpan,
+} from '../../../src/host/selection';
 
 describe('explainTarget', () => {
   const line = { text: '  The lion kills the tiger.  ', start: 100 };
@@ -75,5 +86,38 @@ describe('shortLabel', () => {
     assert.equal(shortLabel('The lion kills the tiger.'), 'The lion kills the tiger.');
     assert.equal(shortLabel('a\n\nb'), 'a b');
     assert.equal(shortLabel('x'.repeat(40)), `${'x'.repeat(30)}…`);
+  });
+});
+
+describe('selectionSpan: the one way a selection becomes the text sent on', () => {
+  const doc = '  ' + 'word '.repeat(20_000);
+  const reads: Array<[number, number]> = [];
+  const read = (a: number, b: number) => {
+    reads.push([a, b]);
+    return doc.slice(a, b);
+  };
+
+  test('reads at most max(budget + margin, MAX_SELECTION_CHARS) characters and says the selection was cut', () => {
+    reads.length = 0;
+    const { span, cut } = selectionSpan(0, doc.length, 128, read);
+    assert.deepEqual(reads, [[0, MAX_SELECTION_CHARS]]);
+    assert.equal(cut, true);
+    assert.equal(span!.start, 2, 'leading whitespace trimmed, offsets kept');
+    assert.equal(span!.text, doc.slice(2, MAX_SELECTION_CHARS).trimEnd());
+    const big = 4096; // a budget above the cap: read up to budget + margin
+    reads.length = 0;
+    selectionSpan(10, doc.length, big, read);
+    assert.deepEqual(reads, [[10, 10 + charBudget(big) + READ_MARGIN_CHARS]]);
+  });
+
+  test('a short selection is read whole, not cut; whitespace alone gives no span', () => {
+    assert.deepEqual(selectionSpan(2, 12, 128, read), { span: { start: 2, end: 11, text: 'word word' }, cut: false });
+    assert.deepEqual(selectionSpan(0, 2, 128, read), { span: undefined, cut: false });
+  });
+
+  test('capToBudget cuts a span to the character budget of the token setting', () => {
+    const span = { start: 5, end: 5 + 5000, text: 'a'.repeat(5000) };
+    assert.deepEqual(capToBudget(span, 128).span.text.length, charBudget(128));
+    assert.equal(capToBudget(span, 128).cut, true);
   });
 });

@@ -2,10 +2,33 @@
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { describe, test } from 'node:test';
-import { DEFAULTS, readSettings, resolveModelDir } from '../../../src/host/settings';
+import { DEFAULTS, readSettings, resolveModelDir, resultsChanged } from '../../../src/host/settings';
 import { decodeExport, exportFileName } from '../../../src/host/exportData';
 
 const config = (values: Record<string, unknown>) => ({ get: <T>(key: string) => values[key] as T | undefined });
+
+describe('resultsChanged (the one rule every cache clears by: explanation store, hover cache, side view)', () => {
+  const model = { dir: '/m', name: 'm' };
+  const changed = (patch: Partial<typeof DEFAULTS>, next = model) => resultsChanged({ settings: DEFAULTS, model }, { settings: { ...DEFAULTS, ...patch }, model: next });
+
+  test('changing attentionLens.targetLanguage changes results (a hover must not show attention for the old language)', () => {
+    assert.equal(changed({ targetLanguage: 'spa' }), true);
+  });
+
+  test('every setting the model run or the explained text depends on changes results', () => {
+    for (const patch of [{ beams: 4 }, { topK: 7 }, { maxTokens: 64 }, { codeText: 'everything' as const }]) {
+      assert.equal(changed(patch), true, JSON.stringify(patch));
+    }
+    assert.equal(changed({}, { dir: '/m2', name: 'm' }), true, 'another model folder');
+    assert.equal(changed({}, { dir: '/m', name: 'n' }), true, 'another model name');
+  });
+
+  test('settings of the views alone do not', () => {
+    for (const patch of [{ hoverEnabled: false }, { hoverAggregation: 'lastLayerMax' as const }, { hoverLayer: 2 }, { debounceMs: 10 }, { threads: 2 }]) {
+      assert.equal(changed(patch), false, JSON.stringify(patch));
+    }
+  });
+});
 
 describe('readSettings', () => {
   test('defaults when nothing is set', () => {
