@@ -7,6 +7,8 @@
  *   src/cli/main.ts               -> dist/cli.js                  (node, cjs, #! banner)
  *   webview/panel/main.ts         -> dist/webview/panel.js        (browser, iife)
  *   webview/sidebar/main.ts       -> dist/webview/sidebar.js      (browser, iife)
+ *   src/worker/trainWorker.ts     -> dist/trainWorker.js          (node, cjs; "Train a tiny transformer")
+ *   webview/train/main.ts         -> dist/webview/train.js        (browser, iife)
  *   webview/styles.css            -> dist/webview/styles.css
  *   test/extension-host/index.ts  -> dist/test/extension-host.js  (node, cjs, vscode external)
  * Missing entries are skipped with a warning, so the build works while parts are still being written.
@@ -53,6 +55,7 @@ const nodeCommon = {
 const targets = [
   { name: 'extension', entry: 'src/extension.ts', options: { ...nodeCommon, outfile: 'dist/extension.js', external: ['vscode'] } },
   { name: 'worker', entry: 'src/worker/inferenceWorker.ts', options: { ...nodeCommon, outfile: 'dist/worker.js' } },
+  { name: 'train-worker', entry: 'src/worker/trainWorker.ts', options: { ...nodeCommon, outfile: 'dist/trainWorker.js' } },
   { name: 'matmul-helper', entry: 'src/model/kernels/parallel/matmulHelper.ts', options: { ...nodeCommon, outfile: 'dist/matmulHelper.js' } },
   {
     name: 'cli',
@@ -69,6 +72,11 @@ const targets = [
     name: 'webview-sidebar',
     entry: 'webview/sidebar/main.ts',
     options: { bundle: true, platform: 'browser', format: 'iife', target: 'es2022', outfile: 'dist/webview/sidebar.js', sourcemap: !production, minify: production, logLevel: 'silent' },
+  },
+  {
+    name: 'webview-train',
+    entry: 'webview/train/main.ts',
+    options: { bundle: true, platform: 'browser', format: 'iife', target: 'es2022', outfile: 'dist/webview/train.js', sourcemap: !production, minify: production, logLevel: 'silent' },
   },
   {
     name: 'webview-styles',

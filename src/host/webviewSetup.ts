@@ -2,7 +2,7 @@
 import * as vscode from 'vscode';
 import { buildWebviewHtml } from './webviewHtml';
 
-export type WebviewApp = 'panel' | 'sidebar';
+export type WebviewApp = 'panel' | 'sidebar' | 'train';
 
 export function webviewRoots(extensionUri: vscode.Uri): vscode.Uri[] {
   return [vscode.Uri.joinPath(extensionUri, 'dist', 'webview'), vscode.Uri.joinPath(extensionUri, 'media', 'icons')];
