@@ -13,6 +13,7 @@ import { AttentionHoverProvider, HOVER_SELECTOR } from './host/hoverProvider';
 import { ModelService } from './host/modelService';
 import { capToBudget, trimSpan } from './host/selection';
 import { ModelStatusBar, statusText } from './host/statusBar';
+import { TRAIN_COMMAND, TrainPanel } from './host/trainPanel';
 import { TranslationViewProvider } from './host/translationView';
 
 export function activate(context: vscode.ExtensionContext): void {
@@ -45,6 +46,7 @@ export function activate(context: vscode.ExtensionContext): void {
     new ModelStatusBar(models),
     vscode.commands.registerCommand(COMMANDS.explainSelection, guarded('explain', () => explainer.explainSelection())),
     vscode.commands.registerCommand(COMMANDS.chooseModel, guarded('choose model', () => chooseModelFolder(models))),
+    vscode.commands.registerCommand(TRAIN_COMMAND, guarded('train a tiny transformer', () => TrainPanel.show(context.extensionUri, log))),
     vscode.commands.registerCommand(COMMANDS.compareWith, guarded('compare', () => compareWith(deps))),
     vscode.commands.registerCommand(COMMANDS.openFromHover, guarded('open from hover', (arg: unknown) => openFromHover(arg))),
     vscode.window.registerWebviewPanelSerializer(VIEWS.panel, {
