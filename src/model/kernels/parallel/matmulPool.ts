@@ -12,7 +12,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { MessageChannel, Worker } from 'node:worker_threads';
 import { matmulTransB, matmulTransBColumns } from '../matmul';
-import { productAt, type WasmMatmul } from '../wasm/wasmMatmul';
+import { productAt, scratchBytes, type WasmMatmul } from '../wasm/wasmMatmul';
 import * as protocol from './poolProtocol';
 import { SplitBackOff, SplitBackOffOptions } from './splitBackOff';
 
@@ -224,8 +224,8 @@ export class MatmulPool {
     this.ensureScratch(0, 0, chunks);
     if (s.aFloats < rows * inner) s.a = k.arena.alloc(4 * (s.aFloats = Math.max(rows * inner, 2 * s.aFloats)));
     if (s.outFloats < rows * cols) s.out = k.arena.alloc(4 * (s.outFloats = Math.max(rows * cols, 2 * s.outFloats)));
-    if (s.packStride < 24 * inner) {
-      s.packStride = 24 * Math.max(inner, 2 * (s.packStride / 24)); // 3 rows of doubles per thread
+    if (s.packStride < scratchBytes(rows, inner)) {
+      s.packStride = Math.max(scratchBytes(rows, inner), 2 * s.packStride); // each thread's packed rows and panel
       s.pack = k.arena.alloc(s.packStride * this.threads);
     }
     new Float32Array(k.arena.buffer, s.a, rows * inner).set(a.subarray(aOffset, aOffset + rows * inner));

@@ -189,12 +189,100 @@ function fastBlock(R: number, C: number, relaxed: boolean): Code {
   return f;
 }
 
+/**
+ * Panel kernels (products of 3 rows or more, where every B value serves several row blocks): a panel of B's
+ * columns is first widened once into doubles, pair-interleaved — for each block of P column pairs and each k, the
+ * P vectors (B[j,k], B[j+1,k]), … side by side — so the inner loop loads each pair with one plain v128.load at a
+ * constant offset, with no widening or shuffling left in it. Same sums in the same order as the other kernels.
+ */
+export const PANEL = { rows: 4, pairs: 2 };
+export const panelName = (rows: number): string => `panel${rows}x${PANEL.pairs}`;
+
+/**
+ * widenPanel(b, K, blocks, dst): for each of `blocks` blocks of 2P columns of B starting at row `b` (row stride K):
+ * dst[((blk·K + k)·P + p)·2 + l] = double(B[2p + l, k]).
+ */
+function widenPanel(P: number): Code {
+  const [b, K, blocks, dst] = [0, 1, 2, 3];
+  const f = new Code([I32, I32, I32, I32]);
+  const stride = f.local(I32), k = f.local(I32), row = f.local(I32), out = f.local(I32);
+  f.get(K).i32Const(4).i32Mul().set(stride);
+  f.get(dst).set(out);
+  f.block().loop(); // for each block
+  f.get(blocks).i32Eqz().brIf(1);
+  f.i32Const(0).set(k).get(b).set(row);
+  f.block().loop(); // for each k
+  f.get(k).get(K).i32GeU().brIf(1);
+  for (let p = 0; p < P; p++) {
+    // (B[2p, k], B[2p+1, k]) as float32 lanes 0–1, widened
+    f.get(out);
+    f.get(row);
+    if (p > 0) f.get(stride).i32Const(2 * p).i32Mul().i32Add();
+    f.get(stride).i32Add(); // address of B[2p+1, k] (for the lane load below)
+    f.get(row);
+    if (p > 0) f.get(stride).i32Const(2 * p).i32Mul().i32Add();
+    f.v128Load32Zero(); // (B[2p, k], 0, 0, 0)
+    f.v128Load32Lane(1).f64x2PromoteLow().v128Store(16 * p);
+  }
+  f.get(out).i32Const(16 * P).i32Add().set(out);
+  f.get(row).i32Const(4).i32Add().set(row);
+  f.get(k).i32Const(1).i32Add().set(k).br(0);
+  f.end().end();
+  f.get(b).get(stride).i32Const(2 * P).i32Mul().i32Add().set(b);
+  f.get(blocks).i32Const(1).i32Sub().set(blocks).br(0);
+  f.end().end();
+  return f;
+}
+
+/**
+ * panel{R}x{P}(pack, wide, bias, out, K, ldo, blocks): R rows (packed by `pack`) × `blocks` blocks of 2P columns of
+ * a panel widened by widenPanel; bias and out as in the exact blocks.
+ */
+function panelBlock(R: number, P: number): Code {
+  const [pack, wide, bias, out, K, ldo, blocks] = [0, 1, 2, 3, 4, 5, 6];
+  const f = new Code([I32, I32, I32, I32, I32, I32, I32]);
+  const acc = Array.from({ length: R }, () => Array.from({ length: P }, () => f.local(V128)));
+  const w = Array.from({ length: P }, () => f.local(V128)), x = f.local(V128), lo = f.local(V128);
+  const k = f.local(I32), pa = f.local(I32), pw = f.local(I32);
+  f.get(wide).set(pw);
+  f.block().loop(); // for each block
+  f.get(blocks).i32Eqz().brIf(1);
+  for (const row of acc) for (const v of row) f.v128Const(new Array(16).fill(0)).set(v);
+  f.get(pack).set(pa).i32Const(0).set(k);
+  f.block().loop(); // for each k
+  f.get(k).get(K).i32GeU().brIf(1);
+  for (let p = 0; p < P; p++) f.get(pw).v128Load(16 * p).set(w[p]); // (B[j+2p,k], B[j+2p+1,k])
+  for (let r = 0; r < R; r++) {
+    f.get(pa).v128Load64Splat(8 * r).set(x);
+    for (let p = 0; p < P; p++) f.get(acc[r][p]).get(x).get(w[p]).f64x2Mul().f64x2Add().set(acc[r][p]);
+  }
+  f.get(pa).i32Const(8 * R).i32Add().set(pa);
+  f.get(pw).i32Const(16 * P).i32Add().set(pw);
+  f.get(k).i32Const(1).i32Add().set(k).br(0);
+  f.end().end();
+  for (let p = 0; p < P; p++) {
+    f.get(bias).v128Load64Zero(8 * p).f64x2PromoteLow().set(lo);
+    for (let r = 0; r < R; r++) {
+      f.get(out);
+      if (r > 0) f.get(ldo).i32Const(r).i32Mul().i32Add();
+      f.get(acc[r][p]).get(lo).f64x2Add().f32x4DemoteZero().v128Store64Lane(0, 8 * p);
+    }
+  }
+  f.get(bias).i32Const(8 * P).i32Add().set(bias);
+  f.get(out).i32Const(8 * P).i32Add().set(out);
+  f.get(blocks).i32Const(1).i32Sub().set(blocks).br(0);
+  f.end().end();
+  return f;
+}
+
 /** The matmul module's bytes, importing `env.memory` of type `memory`. */
 export function matmulModuleBytes(memory: MemoryType, opts: { fast?: boolean; relaxed?: boolean } = {}): Uint8Array<ArrayBuffer> {
   const m = new ModuleBuilder(memory);
   m.add(packFunction(), 'pack');
   for (const { rows, pairs } of EXACT_BLOCKS) m.add(exactBlock(rows, pairs, false), exactName(rows, pairs));
   for (const rows of [3, 2, 1]) m.add(exactBlock(rows, 1, true), singleName(rows));
+  m.add(widenPanel(PANEL.pairs), 'widenPanel');
+  for (let rows = PANEL.rows; rows >= 1; rows--) m.add(panelBlock(rows, PANEL.pairs), panelName(rows));
   if (opts.fast) for (const { rows, cols } of FAST_BLOCKS) m.add(fastBlock(rows, cols, false), fastName(rows, cols, false));
   if (opts.relaxed) for (const { rows, cols } of FAST_BLOCKS) m.add(fastBlock(rows, cols, true), fastName(rows, cols, true));
   return m.encode();

@@ -7,12 +7,13 @@
  */
 import { matmulTransB, matmulTransBColumns } from '../matmul';
 import type { MemoryType } from './assembler';
-import { EXACT_BLOCKS, exactName, fastName, matmulModuleBytes, singleName } from './matmulModule';
+import { EXACT_BLOCKS, PANEL, exactName, fastName, matmulModuleBytes, panelName, singleName } from './matmulModule';
 import { MAX_PAGES, WasmArena } from './memory';
 
 type Block = (pack: number, b: number, bias: number, out: number, K: number, ldo: number, blocks: number) => void;
 export interface MatmulExports {
   pack(a: number, K: number, rows: number, dst: number): void;
+  widenPanel(b: number, K: number, blocks: number, dst: number): void;
   [name: string]: Block | MatmulExports['pack'];
 }
 
@@ -59,11 +60,54 @@ export function instantiateMatmul(memory: WebAssembly.Memory, variant: { fast?: 
 const WIDEST = new Map<number, number>();
 for (const { rows, pairs } of EXACT_BLOCKS) if (!WIDEST.has(rows)) WIDEST.set(rows, pairs);
 
+/** Columns per panel: its widened copy (8 bytes per value) stays within about 128 KB, half a core's L2 cache. */
+function panelColumns(K: number): number {
+  const w = 2 * PANEL.pairs;
+  return w * Math.max(1, Math.floor(16384 / (K * w)));
+}
+
+/** Rows packed at a time: their doubles stay within about 256 KB, so every panel finds them in L2 cache. */
+function rowChunk(K: number): number {
+  return PANEL.rows * Math.max(1, Math.floor(32768 / (K * PANEL.rows)));
+}
+
+/** Bytes of scratch (`pack`) productAt needs for M rows of inner dimension K. */
+export function scratchBytes(M: number, K: number): number {
+  return 8 * K * (Math.max(Math.min(M, rowChunk(K)), 3) + panelColumns(K));
+}
+
 /**
  * Rows [0, M) × columns [j0, j1) of C = A·Bᵀ + bias with every operand in the memory (byte addresses): A row stride K,
- * B row stride K, C row stride N. `pack` is scratch for 3·K doubles. Shared by the calling thread and pool helpers.
+ * B row stride K, C row stride N. `pack` is scratch of scratchBytes(M, K) bytes. Shared by the calling thread and
+ * pool helpers. Three rows or more go through widened panels of B (see matmulModule.ts); one or two rows (the
+ * decoder's steps), and the columns left over by the panels, read B where it lies.
  */
 export function productAt(
+  ex: MatmulExports, a: number, M: number, K: number, b: number, N: number, out: number, bias: number,
+  j0: number, j1: number, pack: number,
+): void {
+  const width = 2 * PANEL.pairs;
+  const full = M >= 3 ? Math.floor((j1 - j0) / width) * width : 0;
+  if (full > 0) {
+    const chunk = rowChunk(K), NB = panelColumns(K), wide = pack + 8 * Math.min(M, chunk) * K;
+    for (let i0 = 0; i0 < M; i0 += chunk) {
+      const i1 = Math.min(M, i0 + chunk);
+      for (let i = i0; i < i1; i += PANEL.rows) ex.pack(a + 4 * i * K, K, Math.min(PANEL.rows, i1 - i), pack + 8 * (i - i0) * K);
+      for (let jp = j0; jp < j0 + full; jp += NB) {
+        const blocks = Math.min(NB, j0 + full - jp) / width;
+        ex.widenPanel(b + 4 * K * jp, K, blocks, wide);
+        for (let i = i0; i < i1; i += PANEL.rows) {
+          const R = Math.min(PANEL.rows, i1 - i);
+          (ex[panelName(R)] as Block)(pack + 8 * (i - i0) * K, wide, bias + 4 * jp, out + 4 * (i * N + jp), K, 4 * N, blocks);
+        }
+      }
+    }
+  }
+  if (j0 + full < j1) directColumns(ex, a, M, K, b, N, out, bias, j0 + full, j1, pack);
+}
+
+/** productAt's columns read from B where it lies: blocks of 3, 2 or 1 rows, column pairs, then one column. */
+function directColumns(
   ex: MatmulExports, a: number, M: number, K: number, b: number, N: number, out: number, bias: number,
   j0: number, j1: number, pack: number,
 ): void {
@@ -165,7 +209,7 @@ export class WasmMatmul {
     const direct = op >= 0;
     if (direct) op += 4 * outOffset;
     else op = this.out.at(M * N);
-    productAt(this.exports, ap, M, K, bp, N, op, biasP, j0, j1, this.pack.at(6 * K));
+    productAt(this.exports, ap, M, K, bp, N, op, biasP, j0, j1, this.pack.at(scratchBytes(M, K) / 4));
     if (!direct) {
       const res = new Float32Array(this.arena.buffer, op, M * N);
       if (j0 === 0 && j1 === N) out.set(res, outOffset);

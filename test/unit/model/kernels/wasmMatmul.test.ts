@@ -87,8 +87,8 @@ describe('WebAssembly SIMD matmul', { skip: !simd && 'this runtime has no WebAss
     ), { numRuns: 150 });
   });
 
-  test('the model shapes (d 256/512, FFN 1024/2048, vocab 7,999 rows)', () => {
-    for (const [M, N, K] of [[20, 256, 256], [20, 1024, 256], [20, 256, 1024], [1, 7999, 256], [4, 7999, 256], [3, 512, 512], [1, 2048, 512], [2, 512, 2048]]) {
+  test('the model shapes (d 256/512, FFN 1024/2048, vocab 7,999 rows), several panels and row chunks', () => {
+    for (const [M, N, K] of [[20, 256, 256], [20, 1024, 256], [20, 256, 1024], [1, 7999, 256], [4, 7999, 256], [3, 512, 512], [1, 2048, 512], [2, 512, 2048], [40, 37, 1024], [35, 70, 2048], [130, 9, 256]]) {
       check(M, N, K, M + N + K, { bias: true, aOff: 0, oOff: 0, inMemory: { a: false, out: false, bias: true } });
     }
   });
