@@ -11,6 +11,7 @@ import type { LoadedModel } from '../loading/loadModel';
 import type { LayerNormWeights } from '../loading/weights';
 import { decoderStack, encoderStack, logits, type AttentionRecord, type LayerRecord, type NormRecord, type StackRecord } from '../reference';
 import type { Trace, TraceAttention, TraceLayer, TraceLogits, TraceNorm, TraceSide } from '../../shared/trace';
+import { encodeForcedTarget } from './forced';
 
 export interface TraceOptions {
   /** Which stack the token is on: the source sentence (encoder) or the decoder input (default: source). */
@@ -43,10 +44,14 @@ export function trace(lm: LoadedModel, source: string, options: TraceOptions = {
   }
   let targetIds: number[] | undefined;
   if (options.target !== undefined) {
-    // the target vocabulary's tokens, ending with </s> (as Hugging Face tokenises labels)
-    const forced = lm.tokenizer.encodeTarget(options.target.trim());
+    let forced;
+    try {
+      // the decoder reads the start token and every target token but </s>: maxPositions positions in all
+      forced = encodeForcedTarget(lm, options.target, lm.config.maxPositions);
+    } catch (e) {
+      throw new TraceInputError((e as Error).message);
+    }
     if (forced.ids.length < 2) throw new TraceInputError(`the target translation "${options.target}" tokenizes to nothing: give a translation with at least one token`);
-    if (forced.ids.length > lm.config.maxPositions) throw new TraceInputError(`the target is ${forced.ids.length} tokens long; this model's decoder reads at most ${lm.config.maxPositions}`);
     targetIds = [lm.config.decoderStartTokenId, ...forced.ids];
   }
   return traceIds(lm, src.ids, targetIds, options);

@@ -30,7 +30,8 @@ describe('attention-lens trace', () => {
 
   for (const [args, message] of [
     [['--token', '6', "Let's go."], /token 6 is outside the source side, which has 6 tokens/],
-    [['--side', 'target', '--target', ' ', "Let's go."], /tokenizes to nothing/],
+    [['--side', 'target', '--target', ' ', "Let's go."], /the target translation is empty/],
+    [['--side', 'target', '--target', '\u200b', "Let's go."], /tokenizes to nothing/],
     [['--side', 'sideways', "Let's go."], /expected "source" or "target"/],
     [['--token', 'two', "Let's go."], /expected a token index/],
   ] as const) {

@@ -337,7 +337,8 @@ describe('trace', () => {
     bad(() => trace(lm, "Let's go.", { token: -1 }), /token -1 is outside/);
     bad(() => trace(lm, "Let's go.", { token: 1.5 }), /token 1.5 is outside/);
     bad(() => trace(lm, '   ', {}), /the sentence is empty/);
-    bad(() => trace(lm, "Let's go.", { side: 'target', target: '  ' }), /target translation "  " tokenizes to nothing/);
+    bad(() => trace(lm, "Let's go.", { side: 'target', target: '  ' }), /the target translation is empty/);
+    bad(() => trace(lm, "Let's go.", { side: 'target', target: '\u200b' }), /the target translation "\u200b" tokenizes to nothing/);
     bad(() => trace(lm, "Let's go.", { side: 'middle' as any }), /side must be "source" or "target"/);
     bad(() => traceIds(lm, [], undefined, {}), /source side has no tokens/);
     // nothing else lost: the model still traces afterwards
