@@ -207,7 +207,10 @@ export class AttentionPanel implements vscode.Disposable {
       view = this.deps.workspaceState.get<PanelViewState>(VIEW_KEY);
       this.freshPanel = false;
     }
-    if (focusStep !== undefined) view = { ...view, kind: 'cross', selectedStep: focusStep };
+    if (focusStep !== undefined) {
+      // A generated token's cross-attention opens on the last layer, mean over heads.
+      view = { ...view, kind: 'cross', selectedStep: focusStep, layer: Math.max(0, explanation.model.decoderLayers - 1), aggregation: 'mean' };
+    }
     if (extra.focusToken !== undefined) {
       // The hover shows the last encoder layer's mean over heads: open the panel on the same numbers.
       view = { ...view, kind: 'encoder', aggregation: 'mean', layer: Math.max(0, explanation.model.encoderLayers - 1), selectedStep: -1 };

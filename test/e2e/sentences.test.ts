@@ -6,6 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
@@ -14,7 +15,7 @@ import { splitSentences } from '../../src/model/text/sentences';
 import { DEFAULTS } from '../../src/host/settings';
 import { REPO_ROOT, assertPrerequisites, removeRoot, saveLogs, startCodeServer, tempRoot, type CodeServer } from './codeServer';
 import { ensureVsix } from './vsix';
-import { editorLine, eventually, launchBrowser, openFile, openWorkbench, runCommand, selectLine, visibleHover, webviewFrame, wordCenter } from './workbench';
+import { editorLine, eventually, explorerRow, launchBrowser, openWorkbench, runCommand, selectLine, visibleHover, webviewFrame, wordCenter } from './workbench';
 
 const PARAGRAPH = 'The lion kills the tiger. The cat sleeps on the mat. Where is the dog? Mr. Brown reads a good book.';
 const CODE_LINE = 'const total = sum(values); // Add the values. Then print the result.';
@@ -38,8 +39,8 @@ describe('Real editor text in the workbench', { timeout: 10 * 60_000 }, () => {
     assertPrerequisites();
     const vsix = process.env.ATTENTION_LENS_VSIX ?? ensureVsix();
     const root = tempRoot('attention-lens-e2e-text-');
-    workspace = path.join(root, 'work');
-    fs.mkdirSync(workspace, { recursive: true });
+    // outside `root`: code-server's profile folder is emptied when it starts
+    workspace = fs.mkdtempSync(path.join(os.tmpdir(), 'attention-lens-e2e-text-ws-'));
     fs.writeFileSync(path.join(workspace, 'paragraph.txt'), `${PARAGRAPH}\n`);
     fs.writeFileSync(path.join(workspace, 'code.ts'), `declare function sum(values: number[]): number;\ndeclare const values: number[];\n${CODE_LINE}\n`);
     fs.writeFileSync(path.join(workspace, 'notes.md'), `# Notes\n\n${MD_LINE}\n`);
@@ -47,6 +48,7 @@ describe('Real editor text in the workbench', { timeout: 10 * 60_000 }, () => {
     browser = await launchBrowser();
     page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
     page.setDefaultTimeout(30_000);
+    page.setDefaultNavigationTimeout(180_000); // a busy machine loads the workbench slowly
     await openWorkbench(page, cs.url, workspace, 'paragraph.txt');
     await openFile(page, 'paragraph.txt', 'The lion kills');
   }, { timeout: 8 * 60_000 });
@@ -58,7 +60,15 @@ describe('Real editor text in the workbench', { timeout: 10 * 60_000 }, () => {
       saveLogs(cs, 'sentences');
       removeRoot(cs);
     }
+    if (workspace) fs.rmSync(workspace, { recursive: true, force: true });
   }, { timeout: 60_000 });
+
+  /** Opens a file from the explorer (Quick Open does not search a folder outside the home folder here). */
+  async function openFile(_page: Page, name: string, expectText: string): Promise<void> {
+    if (!(await explorerRow(page, name).isVisible())) await page.locator('.activitybar a.action-label[aria-label^="Explorer"]').click();
+    await explorerRow(page, name).dblclick();
+    await editorLine(page, expectText).waitFor();
+  }
 
   async function shot(name: string): Promise<void> {
     fs.mkdirSync(SCREENSHOTS, { recursive: true });
@@ -67,8 +77,9 @@ describe('Real editor text in the workbench', { timeout: 10 * 60_000 }, () => {
 
   test('"Attention Lens" in the command palette lists the explain command', async () => {
     await page.keyboard.press('F1');
-    await page.keyboard.type('Attention Lens');
-    await page.locator('.quick-input-list .monaco-list-row', { hasText: `Attention Lens: ${COMMAND}` }).first().waitFor({ timeout: 20_000 });
+    // "lens" is only in the category: without it this query matches no command
+    await page.keyboard.type('Attention Lens explain');
+    await page.locator('.quick-input-list .monaco-list-row', { hasText: COMMAND }).first().waitFor({ timeout: 20_000 });
     await page.keyboard.press('Escape');
   });
 

@@ -6,7 +6,7 @@ import type { Explanation } from '../../src/shared/explanation';
 import type { Aggregation, AttentionKindName, PanelViewState } from '../../src/shared/protocol';
 import type { Matrix } from '../../src/shared/attention';
 import { attentionRange } from '../shared/valueRange';
-import type { ColorFn } from '../shared/colorScale';
+import type { ColorFn, ScaleMode } from '../shared/colorScale';
 import { selectControl, type SelectControl } from '../shared/controls';
 import { el, formatValue, pieceLabel } from '../shared/dom';
 import {
@@ -24,7 +24,7 @@ import {
 import { createLegend, type Legend } from '../shared/legend';
 import { cssVar } from '../shared/theme';
 import type { PanelContext, Section } from './context';
-import { KIND_TITLES, selectMatrix, type SelectedMatrix } from './selection';
+import { KIND_TITLES, crossFocus, selectMatrix, type SelectedMatrix } from './selection';
 import { KINDS } from './state';
 
 type Cell = { row: number; col: number };
@@ -62,18 +62,33 @@ export class DetailSection implements Section {
   private hover?: Cell;
   private cursor?: Cell;
   private matrixKey = '';
+  /** Absolute 0–1 by default, so equal colours mean equal weights in every matrix. */
+  private scaleMode: ScaleMode = 'absolute';
+  private readonly scaleCtl: SelectControl;
 
   constructor(private readonly ctx: PanelContext, container: HTMLElement) {
     const doc = ctx.doc;
     const controls = el(doc, 'div', { id: 'controls', className: 'controls' });
-    this.kindCtl = selectControl(doc, 'kind-select', 'Attention', (v) => ctx.updateView({ kind: v as AttentionKindName }));
+    this.kindCtl = selectControl(doc, 'kind-select', 'Attention', (v) => {
+      const explanation = ctx.explanation();
+      // Cross-attention opens on the last layer, mean over heads (see crossFocus).
+      ctx.updateView(v === 'cross' && explanation ? { ...crossFocus(explanation, ctx.view(), ctx.view().selectedStep), kind: 'cross' } : { kind: v as AttentionKindName });
+    });
     this.layerCtl = selectControl(doc, 'layer-select', 'Layer', (v) => ctx.updateView({ layer: Number(v) }));
     this.headCtl = selectControl(doc, 'head-select', 'Head', (v) => ctx.updateView({ head: Number(v), aggregation: 'head' }));
-    this.aggCtl = selectControl(doc, 'aggregation-select', 'Aggregation', (v) => ctx.updateView({ aggregation: v as Aggregation }));
+    this.aggCtl = selectControl(doc, 'aggregation-select', 'Aggregation', (v) => {
+      const layers = ctx.explanation()?.attentions[ctx.view().kind].layers ?? 1;
+      ctx.updateView(v === 'rollout' ? { aggregation: 'rollout', layer: Math.max(0, layers - 1) } : { aggregation: v as Aggregation });
+    });
     this.schemeCtl = selectControl(doc, 'scheme-select', 'Colours', (v) =>
       ctx.updateView({ colorScheme: v === 'colorblind' ? 'colorblind' : 'theme' }),
     );
-    controls.append(this.kindCtl.wrapper, this.layerCtl.wrapper, this.headCtl.wrapper, this.aggCtl.wrapper, this.schemeCtl.wrapper);
+    this.scaleCtl = selectControl(doc, 'scale-select', 'Colour scale', (v) => {
+      this.scaleMode = v === 'matrix' ? 'matrix' : 'absolute';
+      this.matrixKey = '';
+      this.rebuild();
+    });
+    controls.append(this.kindCtl.wrapper, this.layerCtl.wrapper, this.headCtl.wrapper, this.aggCtl.wrapper, this.schemeCtl.wrapper, this.scaleCtl.wrapper);
 
     this.titleEl = el(doc, 'h3', { id: 'detail-title', className: 'detail-title' });
     this.note = el(doc, 'p', { id: 'detail-note', className: 'caption' });
@@ -125,7 +140,8 @@ export class DetailSection implements Section {
       this.paint();
     });
     this.canvas.addEventListener('blur', () => {
-      this.showReadout();
+      // Keep the readout's text: swapping it for the hint here reflowed the page between the mouse-down
+      // and mouse-up of a click on the export buttons below, so the first click was lost.
       this.paint();
     });
     this.canvas.addEventListener('keydown', (e) => this.onKey(e));
@@ -138,6 +154,30 @@ export class DetailSection implements Section {
 
   currentRange(): Range {
     return this.range;
+  }
+
+  /**
+   * The heatmap with its labels drawn at `scale` × its CSS size into a new canvas (for a figure export),
+   * or undefined where no 2D context exists.
+   */
+  snapshot(scale: number): { canvas: HTMLCanvasElement; width: number; height: number } | undefined {
+    const layout = this.layout;
+    if (!layout || !get2d(this.canvas)) return undefined;
+    const { width, height } = this.canvas;
+    const copy = this.ctx.doc.createElement('canvas');
+    try {
+      this.canvas.width = Math.round(layout.width * scale);
+      this.canvas.height = Math.round(layout.height * scale);
+      this.paint(true);
+      copy.width = this.canvas.width;
+      copy.height = this.canvas.height;
+      get2d(copy)?.drawImage(this.canvas, 0, 0);
+    } finally {
+      this.canvas.width = width;
+      this.canvas.height = height;
+      this.paint();
+    }
+    return { canvas: copy, width: layout.width, height: layout.height };
   }
 
   /** Puts the keyboard cursor on a query row (the hovered word the panel was opened on), reads it out and scrolls to it. */
@@ -188,6 +228,8 @@ export class DetailSection implements Section {
     this.layerCtl.set(Array.from({ length: att.layers }, (_, l) => ({ value: String(l), label: `Layer ${l + 1}` })), String(view.layer));
     this.headCtl.set(Array.from({ length: att.heads }, (_, h) => ({ value: String(h), label: `Head ${h + 1}` })), String(view.head));
     this.headCtl.setDisabled(view.aggregation !== 'head');
+    // Rollout multiplies every layer up to the last: the layer choice has no effect there.
+    this.layerCtl.setDisabled(view.aggregation === 'rollout');
     this.aggCtl.set(
       (['head', 'mean', 'max', 'rollout'] as const).map((a) => ({
         value: a,
@@ -195,6 +237,13 @@ export class DetailSection implements Section {
         disabled: a === 'rollout' && view.kind !== 'encoder',
       })),
       view.aggregation,
+    );
+    this.scaleCtl.set(
+      [
+        { value: 'absolute', label: 'Absolute 0–1 (comparable)' },
+        { value: 'matrix', label: 'Contrast: 0 to this matrix’s max' },
+      ],
+      this.scaleMode,
     );
     this.schemeCtl.set(
       [
@@ -211,7 +260,7 @@ export class DetailSection implements Section {
     if (!explanation) return;
     const view = this.ctx.view();
     const palette = this.ctx.palette();
-    const key = `${view.kind}|${view.layer}|${view.head}|${view.aggregation}|${view.colorScheme}`;
+    const key = `${view.kind}|${view.layer}|${view.head}|${view.aggregation}|${view.colorScheme}|${this.scaleMode}`;
     if (key !== this.matrixKey || !this.selected) {
       this.matrixKey = key;
       this.selected = selectMatrix(explanation, view);
@@ -219,19 +268,21 @@ export class DetailSection implements Section {
       // Keep the keyboard cursor where it was when the new matrix still has that cell.
       if (this.cursor && (this.cursor.row >= m.rows || this.cursor.col >= m.cols)) this.cursor = undefined;
       this.hover = undefined;
-      this.range = attentionRange(m.values);
+      this.range = this.scaleMode === 'matrix' ? attentionRange(m.values) : { min: 0, max: 1 };
       this.offscreen = this.ctx.doc.createElement('canvas');
       drawPixels(this.offscreen, matrixToRgba(m.values, m.rows, m.cols, palette.lut, this.range), m.cols, m.rows);
     }
     const sel = this.selected;
     this.titleEl.textContent = sel.title;
     this.canvas.setAttribute('aria-label', `${sel.title}. ${sel.matrix.rows} query rows by ${sel.matrix.cols} key columns. Use the arrow keys to read values.`);
-    this.note.textContent = noteFor(view);
+    this.note.textContent = noteFor(view, this.scaleMode);
     this.renderLegend(palette.fn);
 
     const ctx2d = get2d(this.canvas);
     const font = this.font();
     this.layout = computeLayout(sel.matrix.rows, sel.matrix.cols, {
+      // never smaller than a label's line height: every row and column label is drawn (the frame scrolls)
+      minCell: MIN_READABLE_CELL,
       rowLabelWidth: widestLabel(ctx2d, sel.rowLabels.map((l) => truncateLabel(l)), font),
       colLabelHeight: widestLabel(ctx2d, sel.colLabels.map((l) => truncateLabel(l)), font),
     });
@@ -249,7 +300,14 @@ export class DetailSection implements Section {
   }
 
   private renderLegend(fn: ColorFn): void {
-    this.legend.update(fn, this.range.min, this.range.max);
+    const keys = this.selected?.matrix.cols ?? 0;
+    // Uniform attention spreads 1/n over n keys: colours near this mark mean "no preference".
+    const marks = keys > 0 ? [{ value: 1 / keys, label: `1/${keys}` }] : [];
+    const caption =
+      this.scaleMode === 'absolute'
+        ? `attention weight, absolute scale 0–1 (rows: queries, columns: keys); 1/${keys} = uniform attention`
+        : `attention weight, contrast scale 0–${this.range.max.toFixed(3)} (this matrix's maximum; not comparable across matrices)`;
+    this.legend.update(fn, this.range.min, this.range.max, 3, marks, caption);
   }
 
   /** Draws the cached pixels, labels and overlays. With `clean`, leaves out hover/cursor outlines (for PNG export). */
@@ -269,6 +327,7 @@ export class DetailSection implements Section {
     const { cell, left, top, rows, cols } = layout;
     ctx.imageSmoothingEnabled = false;
     ctx.drawImage(this.offscreen, left, top, cols * cell, rows * cell);
+    if (this.ctx.view().kind === 'decoder' && rows === cols) this.hatchMasked(ctx, layout);
 
     ctx.font = this.font();
     ctx.fillStyle = palette.theme.foreground;
@@ -301,6 +360,32 @@ export class DetailSection implements Section {
       ctx.lineWidth = 2;
       ctx.strokeRect(left + active.col * cell - 1, top + active.row * cell - 1, cell + 2, cell + 2);
     }
+  }
+
+  /**
+   * Hatches the decoder's masked cells (a position cannot see later positions): they hold no weight,
+   * which is different from a weight of zero.
+   */
+  private hatchMasked(ctx: CanvasRenderingContext2D, layout: HeatmapLayout): void {
+    const { cell, left, top, rows, cols } = layout;
+    const theme = this.ctx.palette().theme;
+    ctx.save();
+    ctx.beginPath();
+    for (let r = 0; r < rows - 1; r++) ctx.rect(left + (r + 1) * cell, top + r * cell, (cols - r - 1) * cell, cell);
+    ctx.clip();
+    ctx.fillStyle = `rgb(${theme.background.join(',')})`;
+    ctx.fillRect(left, top, cols * cell, rows * cell);
+    ctx.strokeStyle = theme.foreground;
+    ctx.globalAlpha = 0.35;
+    ctx.lineWidth = 1;
+    ctx.beginPath();
+    const size = Math.max(cols, rows) * cell;
+    for (let d = -size; d < size; d += 5) {
+      ctx.moveTo(left + d, top);
+      ctx.lineTo(left + d + size, top + size);
+    }
+    ctx.stroke();
+    ctx.restore();
   }
 
   private isFocused(): boolean {
@@ -355,13 +440,23 @@ export class DetailSection implements Section {
   }
 }
 
-function noteFor(view: PanelViewState): string {
+/** Smallest cell side: a row label (11 px font) fits, so no label is skipped. */
+export const MIN_READABLE_CELL = 13;
+
+function noteFor(view: PanelViewState, scale: ScaleMode): string {
   const parts: string[] = [];
-  if (view.kind === 'decoder') parts.push('Masked: each output position attends only to itself and earlier positions.');
-  if (view.kind === 'cross') parts.push('Row i is the decoder input that predicted output token i; select a row to select that step.');
+  if (view.kind === 'decoder') parts.push('Masked (hatched): each output position attends only to itself and earlier positions.');
+  if (view.kind === 'cross' || view.kind === 'decoder') {
+    parts.push('Each row is labelled by the token it predicts, with the decoder input that predicted it in brackets (the first input is the decoder start token).');
+  }
+  if (view.kind === 'cross') parts.push('Select a row to select that step.');
   if (view.aggregation === 'rollout') {
     parts.push('Rollout (Abnar & Zuidema, 2020): product over layers 1…L of (0.5 · mean-over-heads attention + 0.5 · I), each row-normalised.');
   }
-  parts.push('Colours are scaled from 0 to the largest weight shown.');
+  parts.push(
+    scale === 'absolute'
+      ? 'Colours use one absolute scale from 0 to 1, so the same colour is the same weight in every matrix; the legend marks 1/n, what uniform attention over n keys gives.'
+      : 'Colours are stretched from 0 to the largest weight in this matrix (contrast), so they cannot be compared across matrices.',
+  );
   return parts.join(' ');
 }

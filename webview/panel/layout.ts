@@ -24,6 +24,18 @@ function section(doc: Document, id: string, title: string, intro?: string): HTML
   return s;
 }
 
+/** From this panel width on, tokens and steps sit beside the attention detail instead of above and below it. */
+export const TWO_COLUMN_MIN_WIDTH = 1100;
+
+/** Switches the content between one column and two (class `two-column`, CSS grid) as the panel is resized. */
+function followWidth(doc: Document, content: HTMLElement): void {
+  const win = doc.defaultView;
+  if (!win) return;
+  const apply = () => content.classList.toggle('two-column', win.innerWidth >= TWO_COLUMN_MIN_WIDTH);
+  apply();
+  win.addEventListener('resize', apply);
+}
+
 export function buildPanelLayout(doc: Document): PanelLayout {
   const host = doc.getElementById('app') ?? doc.body;
   const root = el(doc, 'div', { className: 'panel' });
@@ -51,5 +63,6 @@ export function buildPanelLayout(doc: Document): PanelLayout {
 
   root.append(header, status, error, content);
   host.append(root);
+  followWidth(doc, content);
   return { root, status, error, content, modelSummary, tokens, overview, detail, steps, pe };
 }

@@ -69,6 +69,9 @@ export class OverviewSection implements Section {
     const label = isHead ? `${kind} layer ${layer + 1} head ${head + 1}` : `${kind} layer ${layer + 1} ${head} over heads`;
     makeActivatable(canvas, () => {
       this.ctx.updateView(isHead ? { kind, layer, head, aggregation: 'head' } : { kind, layer, aggregation: head });
+      // The enlarged heatmap is below the grid: bring it into view.
+      const detail = this.ctx.doc.getElementById('detail-canvas') ?? this.ctx.doc.getElementById('detail');
+      if (detail && typeof detail.scrollIntoView === 'function') detail.scrollIntoView({ block: 'nearest', behavior: 'smooth' });
     }, label);
     canvas.title = label;
     const thumb: Thumb = {
@@ -88,7 +91,8 @@ export class OverviewSection implements Section {
 
   private paint(thumb: Thumb): void {
     const { lut } = this.ctx.palette();
-    const rgba = matrixToRgba(thumb.values, thumb.rows, thumb.cols, lut, { min: 0, max: thumb.max });
+    // Absolute 0–1 like the detail view's default: a uniform head looks pale, not "maximal".
+    const rgba = matrixToRgba(thumb.values, thumb.rows, thumb.cols, lut, { min: 0, max: 1 });
     drawPixels(thumb.canvas, rgba, thumb.cols, thumb.rows);
   }
 

@@ -9,7 +9,7 @@ import { line } from 'd3-shape';
 import type { Explanation } from '../../src/shared/explanation';
 import type { PanelViewState } from '../../src/shared/protocol';
 import { valueRange } from '../shared/valueRange';
-import { CATEGORICAL } from '../shared/colorScale';
+import { CATEGORICAL, buildLut, divergingScale } from '../shared/colorScale';
 import { button } from '../shared/controls';
 import { clear, customEl, el, formatValue, pieceLabel, svgEl } from '../shared/dom';
 import { drawPixels, matrixToRgba, moveCell, truncateLabel } from '../shared/heatmap';
@@ -42,6 +42,25 @@ export function describeDimension(dim: number, dModel: number): { fn: 'sin' | 'c
   return { fn, wavelength, label: `dim ${dim} · ${fn} · wavelength ≈ ${w}` };
 }
 
+/**
+ * The encoding of dimension `dim` at a real-valued position, with Marian's layout (sines in the first
+ * half, cosines in the second, pair j at angle pos / 10000^(2j/d)): the continuous curve the model
+ * samples at the whole-number token positions.
+ */
+export function sinusoidAt(pos: number, dim: number, dModel: number): number {
+  const half = dModel % 2 === 0 ? dModel / 2 : (dModel + 1) / 2;
+  const j = dim < half ? dim : dim - half;
+  const angle = pos / Math.pow(10000, (2 * j) / dModel);
+  return dim < half ? Math.sin(angle) : Math.cos(angle);
+}
+
+/** Samples per position unit for the continuous curves (at least 400 points over the plot). */
+export function curveSamples(positions: number): number[] {
+  const last = Math.max(1, positions - 1);
+  const n = Math.max(400, Math.ceil(last * 16));
+  return Array.from({ length: n + 1 }, (_, i) => (i / n) * last);
+}
+
 const W = 720;
 const H = 300;
 const M = { top: 12, right: 16, bottom: 84, left: 44 };
@@ -56,6 +75,7 @@ export class PeSection implements Section {
   private readonly readout: HTMLElement;
   private cursor = { row: 0, col: 0 };
   private renderedDims = '';
+  private divergingLut?: Uint8ClampedArray;
 
   constructor(private readonly ctx: PanelContext, container: HTMLElement) {
     const doc = ctx.doc;
@@ -250,16 +270,25 @@ export class PeSection implements Section {
     select(yAxis).call(axisLeft(y).ticks(5));
     this.svg.append(svgEl(doc, 'text', { text: 'position', attrs: { x: W - M.right, y: H - 4, 'text-anchor': 'end', class: 'axis-title' } }));
 
-    const path = line<number>()
-      .x((_, i) => x(i))
-      .y((v) => y(v));
+    // The sinusoid itself is continuous: draw it smoothly and mark the values the tokens actually get.
+    const samples = curveSamples(pe.positions);
     const lines = svgEl(doc, 'g', { attrs: { class: 'pe-lines' } });
     columns.forEach((col, i) => {
-      const p = svgEl(doc, 'path', {
-        attrs: { d: path(col) ?? '', class: 'pe-line', stroke: CATEGORICAL[i % CATEGORICAL.length], 'data-dim': dims[i] },
-      });
-      p.append(svgEl(doc, 'title', { text: describeDimension(dims[i], pe.dModel).label }));
+      const dim = dims[i];
+      const colour = CATEGORICAL[i % CATEGORICAL.length];
+      const path = line<number>()
+        .x((p) => x(p))
+        .y((p) => y(sinusoidAt(p, dim, pe.dModel)));
+      const p = svgEl(doc, 'path', { attrs: { d: path(samples) ?? '', class: 'pe-line', stroke: colour, 'data-dim': dim } });
+      p.append(svgEl(doc, 'title', { text: describeDimension(dim, pe.dModel).label }));
       lines.append(p);
+      const dots = svgEl(doc, 'g', { attrs: { class: 'pe-points', 'data-dim': dim, fill: colour } });
+      col.slice(0, n).forEach((v, pos) => {
+        const dot = svgEl(doc, 'circle', { attrs: { cx: x(pos), cy: y(v), r: 3, class: 'pe-point', 'data-position': pos } });
+        dot.append(svgEl(doc, 'title', { text: `position ${pos} (${pieceLabel(explanation.sourcePieces[pos])}), dim ${dim}: ${formatValue(v)}` }));
+        dots.append(dot);
+      });
+      lines.append(dots);
     });
     this.svg.append(lines, marks);
   }
@@ -270,7 +299,9 @@ export class PeSection implements Section {
     const pe = explanation.positional;
     const r = valueRange(pe.values);
     const m = Math.max(Math.abs(r.min), Math.abs(r.max)) || 1;
-    const { lut, fn } = this.ctx.palette();
+    // Signed values: a diverging scale centred on 0 (blue negative, white 0, red positive).
+    const fn = divergingScale;
+    const lut = (this.divergingLut ??= buildLut(divergingScale));
     drawPixels(this.heatmap, matrixToRgba(pe.values, pe.positions, pe.dModel, lut, { min: -m, max: m }), pe.dModel, pe.positions);
     this.heatmap.style.height = `${Math.max(80, Math.min(360, pe.positions * 8))}px`;
     this.legend.update(fn, -m, m, 2);

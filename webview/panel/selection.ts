@@ -43,11 +43,35 @@ export function selectMatrix(explanation: Explanation, view: PanelViewState): Se
   const layerText = view.aggregation === 'rollout' ? `layers 1–${view.layer + 1}` : `layer ${view.layer + 1}`;
   return {
     matrix,
-    rowLabels: labels(att.queryTokens, matrix.rows),
+    rowLabels: view.kind === 'encoder' ? labels(att.queryTokens, matrix.rows) : predictionLabels(explanation, att.queryTokens, matrix.rows),
     colLabels: labels(att.keyTokens, matrix.cols),
     title: `${KIND_TITLES[view.kind]} · ${layerText} · ${aggregationLabel(view)}`,
     fileStem: `attention-${view.kind}-L${view.layer + 1}-${aggPart}`,
   };
+}
+
+/**
+ * Decoder rows are labelled by the token they predict, with the decoder input that predicted it in
+ * brackets: row i reads the input at position i and produces output token i + 1.
+ */
+export function predictionLabels(explanation: Explanation, inputs: readonly string[] | undefined, n: number): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const input = typeof inputs?.[i] === 'string' ? inputs[i] : String(i);
+    const predicted = explanation.targetPieces[i + 1];
+    out.push(typeof predicted === 'string' ? `${predicted} (in: ${input})` : input);
+  }
+  return out;
+}
+
+/**
+ * The view change for "show the cross-attention of step `step`": from another kind it opens on the last
+ * layer, mean over heads (what the output token mostly reads; one head of layer 1 is often misleading).
+ */
+export function crossFocus(explanation: Explanation | undefined, view: PanelViewState, step: number): Partial<PanelViewState> {
+  if (view.kind === 'cross') return { selectedStep: step };
+  const layers = explanation?.attentions.cross.layers ?? 1;
+  return { selectedStep: step, kind: 'cross', layer: Math.max(0, layers - 1), aggregation: 'mean' };
 }
 
 function labels(tokens: readonly string[] | undefined, n: number): string[] {
@@ -63,7 +87,8 @@ function labels(tokens: readonly string[] | undefined, n: number): string[] {
 export function crossWeightsForStep(explanation: Explanation, view: PanelViewState, step: number): Float64Array | undefined {
   const att = explanation.attentions.cross;
   if (step < 0 || step >= att.queryLen || att.layers === 0) return undefined;
-  const layer = Math.max(0, Math.min(att.layers - 1, view.layer));
+  // Outside the cross-attention view: the last layer's mean over heads (what crossFocus opens).
+  const layer = view.kind === 'cross' ? Math.max(0, Math.min(att.layers - 1, view.layer)) : att.layers - 1;
   const aggregation = view.kind === 'cross' && view.aggregation !== 'rollout' ? view.aggregation : 'mean';
   const head = Math.max(0, Math.min(att.heads - 1, view.head));
   return aggregateRow(att, step, { aggregation, layer, head });

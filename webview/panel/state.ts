@@ -30,6 +30,13 @@ export function defaultPeDimensions(dModel: number): number[] {
   return [...new Set(dims)];
 }
 
+/** True when `dims` is the default set of some model width (so it should follow a model switch). */
+export function isDefaultPeDimensions(dims: readonly number[]): boolean {
+  if (dims.length < 3) return false;
+  const candidate = defaultPeDimensions(2 * dims[3] || 2 * dims[dims.length - 1]);
+  return candidate.length === dims.length && candidate.every((d, i) => d === dims[i]);
+}
+
 export function defaultViewState(explanation?: Explanation): PanelViewState {
   return {
     kind: 'encoder',
@@ -68,8 +75,12 @@ export function sanitizeView(
   const dModel = explanation?.positional.dModel;
 
   let peDimensions = Array.isArray(merged.peDimensions) ? (merged.peDimensions as unknown[]).filter(isInt) : base.peDimensions;
+  const wanted = peDimensions;
   peDimensions = [...new Set(peDimensions.filter((d) => d >= 0 && (dModel === undefined || d < dModel)))].slice(0, MAX_PE_DIMS);
-  if (peDimensions.length === 0 && dModel !== undefined) peDimensions = defaultPeDimensions(dModel);
+  // The default set follows the model (another d_model has other d/4, d/2); a chosen set that no longer
+  // fits this model falls back to its defaults rather than to the few dimensions that happen to survive.
+  const lost = peDimensions.length < new Set(wanted.filter((d) => d >= 0)).size;
+  if (dModel !== undefined && (peDimensions.length === 0 || lost || isDefaultPeDimensions(wanted))) peDimensions = defaultPeDimensions(dModel);
 
   return {
     kind,

@@ -5,6 +5,7 @@ import type { DecodingStep, Explanation } from '../../src/shared/explanation';
 import type { PanelViewState } from '../../src/shared/protocol';
 import { appendPiece, clear, el, formatPercent, makeActivatable, pieceLabel } from '../shared/dom';
 import type { PanelContext, Section } from './context';
+import { crossFocus } from './selection';
 
 interface CandidateRow {
   piece: string;
@@ -64,7 +65,7 @@ export class StepsSection implements Section {
       li.append(cands);
       makeActivatable(li, () => {
         const cur = this.ctx.view();
-        this.ctx.updateView(cur.selectedStep === i ? { selectedStep: -1 } : { selectedStep: i, kind: 'cross' });
+        this.ctx.updateView(cur.selectedStep === i ? { selectedStep: -1 } : crossFocus(this.ctx.explanation(), cur, i));
       }, `Step ${i + 1}: ${pieceLabel(step.chosenPiece)}, ${formatPercent(step.chosenProb)}`);
       this.list.append(li);
       return li;

@@ -4,16 +4,17 @@
  */
 import type { Explanation } from '../../src/shared/explanation';
 import type { PanelViewState } from '../../src/shared/protocol';
-import { rgbToCss } from '../shared/colorScale';
+import { lerpColor, rgbToCss, textColorOn } from '../shared/colorScale';
 import { appendPiece, clear, el, formatPercent, isSpecialPiece } from '../shared/dom';
 import type { PanelContext, Section } from './context';
-import { aggregationLabel, crossWeightsForStep } from './selection';
+import { aggregationLabel, crossFocus, crossWeightsForStep } from './selection';
 
 export class TokensSection implements Section {
   private readonly sourceList: HTMLElement;
   private readonly translation: HTMLElement;
   private readonly targetList: HTMLElement;
   private readonly caption: HTMLElement;
+  private readonly glossary: HTMLElement;
   private sourceButtons: HTMLButtonElement[] = [];
   private targetButtons: HTMLButtonElement[] = [];
 
@@ -22,7 +23,8 @@ export class TokensSection implements Section {
     container.append(el(doc, 'h3', { text: 'Source', attrs: { id: 'source-heading' } }));
     this.sourceList = el(doc, 'div', { id: 'source-tokens', className: 'token-list', attrs: { role: 'group', 'aria-labelledby': 'source-heading' } });
     this.caption = el(doc, 'p', { id: 'source-caption', className: 'caption' });
-    container.append(this.sourceList, this.caption);
+    this.glossary = el(doc, 'p', { id: 'token-glossary', className: 'caption glossary' });
+    container.append(this.sourceList, this.glossary, this.caption);
     container.append(el(doc, 'h3', { text: 'Translation', attrs: { id: 'translation-heading' } }));
     this.translation = el(doc, 'p', { id: 'translation', className: 'translation', attrs: { 'aria-labelledby': 'translation-heading' } });
     container.append(this.translation);
@@ -33,6 +35,7 @@ export class TokensSection implements Section {
 
   render(explanation: Explanation): void {
     const doc = this.ctx.doc;
+    this.glossary.textContent = glossaryText(explanation);
     clear(this.sourceList);
     clear(this.targetList);
     this.sourceButtons = explanation.sourcePieces.map((piece, i) => {
@@ -57,7 +60,7 @@ export class TokensSection implements Section {
       b.title = step ? `Step ${i + 1}: p = ${formatPercent(step.chosenProb)} — show its cross-attention` : `Step ${i + 1}`;
       b.addEventListener('click', () => {
         const cur = this.ctx.view();
-        this.ctx.updateView(cur.selectedStep === i ? { selectedStep: -1 } : { selectedStep: i, kind: 'cross' });
+        this.ctx.updateView(cur.selectedStep === i ? { selectedStep: -1 } : crossFocus(this.ctx.explanation(), cur, i));
       });
       this.targetList.append(b);
       return b;
@@ -85,11 +88,15 @@ export class TokensSection implements Section {
     const weights = explanation && view.selectedStep >= 0 ? crossWeightsForStep(explanation, view, view.selectedStep) : undefined;
     let max = 0;
     if (weights) for (const w of weights) if (w > max) max = w;
-    const accent = this.ctx.palette().theme.accent;
+    const theme = this.ctx.palette().theme;
+    const accent = theme.accent;
+    // High-contrast themes: even a small weight keeps a visible tint.
+    const minAlpha = theme.kind.startsWith('high-contrast') ? 0.3 : 0.08;
     this.sourceButtons.forEach((b, i) => {
       if (!weights || i >= weights.length) {
         b.classList.remove('weighted');
         b.style.removeProperty('background-color');
+        b.style.removeProperty('color');
         delete b.dataset.weight;
         delete b.dataset.weightLabel;
         b.removeAttribute('aria-description');
@@ -98,7 +105,10 @@ export class TokensSection implements Section {
       const w = weights[i];
       b.classList.add('weighted');
       b.dataset.weight = w.toFixed(6);
-      b.style.backgroundColor = rgbToCss(accent, max > 0 ? 0.08 + 0.72 * (w / max) : 0);
+      const alpha = max > 0 ? minAlpha + (0.8 - minAlpha) * (w / max) : 0;
+      b.style.backgroundColor = rgbToCss(accent, alpha);
+      // Black or white text, whichever reads better on the tint over the editor background ("93 %" on blue).
+      b.style.color = rgbToCss(textColorOn(lerpColor(theme.background, accent, alpha)));
       // Shown by CSS (::after { content: attr(data-weight-label) }) so the token's text stays exactly the piece.
       b.dataset.weightLabel = formatPercent(w, 0);
       b.setAttribute('aria-description', `cross-attention weight ${w.toFixed(4)}`);
@@ -106,7 +116,7 @@ export class TokensSection implements Section {
     if (weights && explanation) {
       const piece = explanation.targetPieces[view.selectedStep + 1] ?? '';
       const layers = explanation.attentions.cross.layers;
-      const layer = Math.min(view.layer, layers - 1) + 1;
+      const layer = (view.kind === 'cross' ? Math.min(view.layer, layers - 1) : layers - 1) + 1;
       const agg = view.kind === 'cross' && view.aggregation !== 'rollout' ? aggregationLabel(view) : 'mean over heads';
       this.caption.textContent = `Cross-attention of output token ${view.selectedStep + 1} (“${piece}”) over the source · layer ${layer} · ${agg}`;
     } else {
@@ -117,4 +127,21 @@ export class TokensSection implements Section {
   recolor(): void {
     this.update(this.ctx.view());
   }
+}
+
+/**
+ * Explains the two marks a newcomer meets first: SentencePiece's `▁` (a word starts here: the space
+ * before it) and the decoder start token (Marian's is `<pad>`), where they first appear.
+ */
+export function glossaryText(explanation: Explanation): string {
+  const parts: string[] = [];
+  if (explanation.sourcePieces.some((p) => p.startsWith('▁'))) {
+    parts.push('“▁” marks the start of a word: SentencePiece writes the space before a word as ▁, so “▁tiger” is a whole word and “s” continues the one before.');
+  }
+  const start = explanation.targetPieces[0];
+  if (typeof start === 'string') {
+    parts.push(`The decoder starts every translation from “${start}”, Marian's decoder start token, so the first row of the decoder and cross-attention heatmaps reads it.`);
+  }
+  parts.push('“</s>” ends the sentence.');
+  return parts.join(' ');
 }

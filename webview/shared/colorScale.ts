@@ -2,7 +2,7 @@
  * Pure colour helpers: value in [0, 1] → [r, g, b] (0–255), CSS colour parsing, lookup tables.
  * No DOM access here, so everything is unit-testable in Node.
  */
-import { interpolateViridis } from 'd3-scale-chromatic';
+import { interpolateRdBu, interpolateViridis } from 'd3-scale-chromatic';
 
 export type RGB = [number, number, number];
 /** Maps t ∈ [0, 1] (clamped) to an sRGB colour. */
@@ -109,3 +109,26 @@ export function cssGradient(fn: ColorFn, stops = 11, direction = 'to right'): st
  * The palette for line charts: Okabe & Ito's colour-blind-safe set (black swapped for grey so it shows on dark themes; yellow, weak on light themes, moved back).
  */
 export const CATEGORICAL: readonly string[] = ['#e69f00', '#56b4e9', '#009e73', '#0072b2', '#d55e00', '#cc79a7', '#f0e442', '#999999'];
+
+/**
+ * Diverging scale for signed values (positional encodings, −1…1): t = 0.5 is the middle (value 0, near
+ * white), below it blue, above it red (ColorBrewer RdBu, readable by most colour-blind viewers).
+ */
+export const divergingScale: ColorFn = (t) => parseCssColor(interpolateRdBu(1 - clamp01(t))) ?? [0, 0, 0];
+
+/** Text colour (black or white) with the higher WCAG contrast on `background`. */
+export function textColorOn(background: RGB): RGB {
+  const l = relativeLuminance(background);
+  // contrast with black: (l + 0.05) / 0.05; with white: 1.05 / (l + 0.05)
+  return (l + 0.05) / 0.05 >= 1.05 / (l + 0.05) ? [0, 0, 0] : [255, 255, 255];
+}
+
+/** WCAG contrast ratio of two colours (1…21). */
+export function contrastRatio(a: RGB, b: RGB): number {
+  const la = relativeLuminance(a);
+  const lb = relativeLuminance(b);
+  return (Math.max(la, lb) + 0.05) / (Math.min(la, lb) + 0.05);
+}
+
+/** Where the colour scale starts and ends: absolute 0–1 (comparable across matrices) or this matrix's own range. */
+export type ScaleMode = 'absolute' | 'matrix';

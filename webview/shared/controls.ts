@@ -22,6 +22,20 @@ export interface SelectControl {
   setDisabled(disabled: boolean): void;
 }
 
+/** Height of one option in a vscode-single-select list, and of its frame (CSS pixels). */
+const OPTION_HEIGHT = 22;
+const LIST_PADDING = 8;
+
+/**
+ * Which way a select's list should open: below unless it would run past the bottom of the viewport and
+ * there is more room above (a dropdown near the bottom of the panel was clipped).
+ */
+export function dropdownPosition(top: number, bottom: number, viewportHeight: number, options: number): 'above' | 'below' {
+  const needed = Math.min(options, 10) * OPTION_HEIGHT + LIST_PADDING;
+  const below = viewportHeight - bottom;
+  return below < needed && top > below ? 'above' : 'below';
+}
+
 /** A labelled `vscode-single-select`; `onChange` receives the newly selected value. */
 export function selectControl(doc: Document, id: string, label: string, onChange: (value: string) => void): SelectControl {
   const wrapper = el(doc, 'div', { className: 'control' });
@@ -30,6 +44,16 @@ export function selectControl(doc: Document, id: string, label: string, onChange
   wrapper.append(select);
   let signature = '';
   select.addEventListener('change', () => onChange(String(select.value)));
+  // Decide the direction just before the list opens (mouse or keyboard).
+  const place = () => {
+    const win = doc.defaultView;
+    if (!win) return;
+    const r = select.getBoundingClientRect();
+    (select as ValueElement & { position?: string }).position = dropdownPosition(r.top, r.bottom, win.innerHeight, select.children.length);
+  };
+  select.addEventListener('mousedown', place);
+  select.addEventListener('keydown', place);
+  select.addEventListener('focus', place);
   return {
     wrapper,
     select,
