@@ -6,6 +6,7 @@ import { explain, loadModelFolder } from '../../../src/model';
 import { headMatrix, meanOverHeads } from '../../../src/shared/attention';
 import { COMPARE_DEMO, type FromWebviewMessage } from '../../../src/shared/protocol';
 import { startPanel } from '../../../webview/panel/app';
+import { formatProb } from '../../../webview/panel/why/forcedTarget';
 import { MIN_LINE_WEIGHT } from '../../../webview/panel/why/headView';
 import { fakeVsCodeApi } from '../../../webview/testing/fixtures';
 import { BUNDLED_MODEL } from '../../helpers/golden';
@@ -34,7 +35,11 @@ function boot() {
   return { win, $, $$, send, sent, errors };
 }
 
-const percent2 = (p: number) => `${(p * 100).toFixed(2)}%`;
+describe('formatProb', () => {
+  it('percentages with two decimals, tiny ones with two significant digits', () => {
+    assert.deepEqual([0.5, 0.00123, 0.0000312, 3e-9, 0].map(formatProb), ['50.00%', '0.12%', '0.0031%', '3.0e-7%', '0.00%']);
+  });
+});
 
 describe('forced target view', () => {
   const e = explain(lm, 'The tiger kills the lion.', { target: 'El perro come la pizza.' });
@@ -45,7 +50,7 @@ describe('forced target view', () => {
     const rows = h.$$('#forced-table tbody tr');
     assert.equal(rows.length, e.steps.length);
     e.steps.forEach((s, i) => {
-      assert.equal(rows[i].querySelector('.forced-prob')!.textContent, percent2(s.chosenProb));
+      assert.equal(rows[i].querySelector('.forced-prob')!.textContent, formatProb(s.chosenProb));
       assert.equal(rows[i].querySelector('.forced-rank')!.textContent, s.chosenRank === 1 ? '1st (model’s choice)' : `#${s.chosenRank}`);
       assert.equal(rows[i].classList.contains('unlikely'), s.chosenRank! > 1 && s.chosenProb < 0.1, `row ${i}`);
     });

@@ -192,7 +192,7 @@ export class CompareView {
     const doc = this.ctx.doc;
     const diff = attentionDifference(a, b, this.layer);
     const fg = this.ctx.palette().theme.foreground;
-    const cell = 26, left = 150, top = 110;
+    const cell = 26, left = 150, top = 80;
     const label = (p: number) => {
       const x = pieceLabel(a.sourcePieces[p]), y = pieceLabel(b.sourcePieces[p]);
       return x === y ? x : `${x} / ${y}`;

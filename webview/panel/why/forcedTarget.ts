@@ -14,6 +14,14 @@ export function isUnlikely(step: DecodingStep): boolean {
   return (step.chosenRank ?? 1) > 1 && step.chosenProb < UNLIKELY_PROB;
 }
 
+/** A probability as a percentage that stays readable when tiny (0.0031%, 4.2e-7%), never a bare 0.00%. */
+export function formatProb(p: number): string {
+  if (!Number.isFinite(p)) return '–';
+  const pct = p * 100;
+  if (pct === 0 || pct >= 0.01) return `${pct.toFixed(2)}%`;
+  return `${pct >= 1e-4 ? pct.toPrecision(2) : pct.toExponential(1)}%`;
+}
+
 export function ordinalRank(rank: number | undefined): string {
   if (rank === undefined) return '–';
   return rank === 1 ? '1st (model’s choice)' : `#${rank}`;
@@ -103,12 +111,12 @@ export class ForcedTargetView {
         if (id === s.chosenId) return;
         const chip = el(doc, 'span', { className: 'chip' });
         appendPiece(doc, chip, s.topPieces[j]);
-        chip.append(` ${formatPercent(s.topProbs[j])}`);
+        chip.append(` ${formatProb(s.topProbs[j])}`);
         alts.append(chip);
       });
       tr.append(
         el(doc, 'td', { text: String(i + 1) }), tok,
-        el(doc, 'td', { className: 'forced-prob', text: formatPercent(s.chosenProb, 2) }),
+        el(doc, 'td', { className: 'forced-prob', text: formatProb(s.chosenProb) }),
         el(doc, 'td', { className: 'forced-rank', text: ordinalRank(s.chosenRank) }), alts,
       );
       // selecting a row shows that token's cross-attention in the detail view
