@@ -94,7 +94,7 @@ function generationOptions(lm: LoadedModel, opts: TranslateOptions, topK: number
 export function translate(lm: LoadedModel, text: string, opts: TranslateOptions = {}): { text: string; ids: number[]; truncated: boolean } {
   const src = encodeWithBudget(lm, text, opts.maxSourceTokens ?? lm.maxSourceTokens, opts.targetLanguage);
   const enc = lm.model.encode(src.ids, { shouldStop: opts.shouldStop });
-  const result = generate(lm.model, lm.model.crossMemory(enc), generationOptions(lm, opts, 1, false));
+  const result = generate(lm.model, lm.model.crossMemory(enc), { ...generationOptions(lm, opts, 1, false), sourceIds: src.ids });
   return { text: lm.tokenizer.decode(result.ids, { skipSpecialTokens: true }), ids: result.ids, truncated: src.truncated };
 }
 
@@ -113,7 +113,7 @@ export function explain(lm: LoadedModel, text: string, opts: ExplainOptions = {}
   const lengthLimit = opts.target !== undefined ? { maxNewTokens: cfg.maxPositions } : {};
   const genOpts = generationOptions(lm, { ...opts, ...lengthLimit, numBeams }, topK, numBeams === 1);
   const forced = opts.target !== undefined ? encodeForcedTarget(lm, opts.target, genOpts.maxLength - 1) : undefined;
-  const result = generate(lm.model, mem, { ...genOpts, forcedIds: forced?.ids ?? opts.forcedPrefix });
+  const result = generate(lm.model, mem, { ...genOpts, forcedIds: forced?.ids ?? opts.forcedPrefix, sourceIds: src.ids });
   const rows = result.attention ?? teacherForcedAttention(lm, result, mem, opts.shouldStop);
   const lens = logitLens(lm.model, rows, result.ids, genOpts, topK, (id) => lm.tokenizer.idToPiece(id));
   const t3 = performance.now();
