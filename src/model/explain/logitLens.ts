@@ -7,7 +7,6 @@
 import type { GenerationSettings } from '../loading/config';
 import { applyLogitsProcessors } from '../generation/logitsProcessors';
 import { StepDistribution } from '../generation/generate';
-import { matmulTransB } from '../kernels/matmul';
 import type { MarianModel, StepAttention } from '../marian';
 import type { LogitLens } from '../../shared/explanation';
 
@@ -31,7 +30,7 @@ export function logitLens(
       x.set(out, t * d);
     }
     // all positions at once: logits = x · lm_headᵀ + final_logits_bias (lm_head is the tied embedding)
-    matmulTransB(x, T, d, model.weights.lmHead, V, logits, model.weights.finalLogitsBias);
+    model.matmul(x, T, d, model.weights.lmHead, V, logits, model.weights.finalLogitsBias); // the model's kernels (and threads): same numbers
     const topIds: number[][] = [], topProbs: number[][] = [], topPieces: string[][] = [];
     for (let t = 0; t < T; t++) {
       const scores = logits.subarray(t * V, (t + 1) * V);
