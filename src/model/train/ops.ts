@@ -28,15 +28,24 @@ export function linearBackward(
   dy: Vec, x: Num, rows: number, inDim: number, W: Num, outDim: number,
   dx: Vec | undefined, dW: Vec, db: Vec | undefined,
 ): void {
+  // one element type per array in the hot loops (float32 records are widened once; same values)
+  const xs = x instanceof Float64Array ? x : Float64Array.from(x);
   for (let r = 0; r < rows; r++) {
-    const xo = r * inDim;
+    const xo = r * inDim, go = r * outDim;
     for (let o = 0; o < outDim; o++) {
-      const g = dy[r * outDim + o];
+      const g = dy[go + o];
       if (g === 0) continue;
       const wo = o * inDim;
       if (db) db[o] += g;
-      for (let i = 0; i < inDim; i++) dW[wo + i] += g * x[xo + i];
-      if (dx) for (let i = 0; i < inDim; i++) dx[xo + i] += g * W[wo + i];
+      for (let i = 0; i < inDim; i++) dW[wo + i] += g * xs[xo + i];
+    }
+    if (dx) {
+      for (let o = 0; o < outDim; o++) {
+        const g = dy[go + o];
+        if (g === 0) continue;
+        const wo = o * inDim;
+        for (let i = 0; i < inDim; i++) dx[xo + i] += g * W[wo + i];
+      }
     }
   }
 }
