@@ -15,6 +15,7 @@ import { capToBudget, trimSpan } from './host/selection';
 import { ModelStatusBar, statusText } from './host/statusBar';
 import { TRAIN_COMMAND, TrainPanel } from './host/trainPanel';
 import { TranslationViewProvider } from './host/translationView';
+import { walkThroughExample } from './host/walkthroughCommand';
 
 export function activate(context: vscode.ExtensionContext): void {
   const log = vscode.window.createOutputChannel('Attention Lens', { log: true });
@@ -46,6 +47,7 @@ export function activate(context: vscode.ExtensionContext): void {
     new ModelStatusBar(models),
     vscode.commands.registerCommand(COMMANDS.explainSelection, guarded('explain', () => explainer.explainSelection())),
     vscode.commands.registerCommand(COMMANDS.chooseModel, guarded('choose model', () => chooseModelFolder(models))),
+    vscode.commands.registerCommand(COMMANDS.walkThroughExample, guarded('walk through an example', () => walkThroughExample(explainer))),
     vscode.commands.registerCommand(TRAIN_COMMAND, guarded('train a tiny transformer', () => TrainPanel.show(context.extensionUri, log))),
     vscode.commands.registerCommand(COMMANDS.compareWith, guarded('compare', () => compareWith(deps))),
     vscode.commands.registerCommand(COMMANDS.openFromHover, guarded('open from hover', (arg: unknown) => openFromHover(arg))),

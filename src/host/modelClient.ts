@@ -29,6 +29,7 @@ import {
   type WorkerRequestBody,
 } from '../worker/workerProtocol';
 import type { Explanation } from '../shared/explanation';
+import type { Trace, TraceSide } from '../shared/trace';
 
 /** The subset of `worker_threads.Worker` the client uses (so tests can pass a fake). */
 export interface WorkerLike {
@@ -126,6 +127,11 @@ export class ModelClient {
 
   translate(model: ModelRef, text: string, params: TranslateParams, options?: SubmitOptions): Promise<{ text: string; ids: number[] }> {
     return this.submit({ type: 'translate', model, text, params }, options).then((r) => ({ text: r.text, ids: r.ids }));
+  }
+
+  /** The walk-through's numbers: token `token` of `side` followed through the model. */
+  trace(model: ModelRef, sourceIds: number[], targetIds: number[], side: TraceSide, token: number, options?: SubmitOptions): Promise<Trace> {
+    return this.submit({ type: 'trace', model, sourceIds, targetIds, side, token }, options).then((r) => r.trace);
   }
 
   submit<T extends RequestType>(body: Extract<WorkerRequestBody, { type: T }>, options: SubmitOptions = {}): Promise<ResponseFor[T]> {

@@ -6,6 +6,7 @@ import * as os from 'node:os';
 import { Worker } from 'node:worker_threads';
 import * as vscode from 'vscode';
 import type { Explanation } from '../shared/explanation';
+import type { Trace, TraceSide } from '../shared/trace';
 import { ModelRequestError, modelKey, type LoadedInfo } from '../worker/workerProtocol';
 import { ModelClient, describeModelError, notificationText, type CancellationLike } from './modelClient';
 import { SECTION, readSettings, resolveModelDir, resultsChanged, resultsKey, type LensSettings, type ResolvedModel } from './settings';
@@ -17,7 +18,7 @@ export type ModelState =
   | { kind: 'error'; model: ResolvedModel; message: string };
 
 /** Request lanes: a new request cancels the running one of its lane ('why': forced targets, branches, comparisons). */
-export type Lane = 'panel' | 'hover' | 'sidebar' | 'why';
+export type Lane = 'panel' | 'hover' | 'sidebar' | 'why' | 'trace';
 
 export interface ExplainResult {
   explanation: Explanation;
@@ -153,6 +154,13 @@ export class ModelService implements vscode.Disposable {
       },
       { lane, token },
     );
+  }
+
+  /** The walk-through: one token of an explained sentence followed through the configured model. */
+  async trace(explanation: Pick<Explanation, 'sourceIds' | 'targetIds'>, side: TraceSide, token: number, lane: Lane): Promise<Trace> {
+    await this.ensureLoaded('silent');
+    const model = this.currentModel;
+    return this.client.trace({ dir: model.dir, name: model.name }, explanation.sourceIds, explanation.targetIds, side, token, { lane });
   }
 
   cancel(lane: Lane): void {

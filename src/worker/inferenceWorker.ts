@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
 import { loadModelFolder, explain, translate, ModelFileError, CancelledError, type LoadedModel } from '../model';
 import { MatmulPool, resolveThreads } from '../model/kernels/parallel/matmulPool';
+import { TraceInputError, traceIds } from '../model/explain/trace';
 import {
   CANCEL_SLOT,
   shareExplanation,
@@ -83,6 +84,7 @@ function useThreads(model: LoadedModel, threads: number | undefined): void {
 function toErrorInfo(err: unknown): WorkerErrorInfo {
   if (err instanceof CancelledError) return { kind: 'cancelled', message: 'cancelled' };
   if (err instanceof ModelFileError) return { kind: 'model', message: err.message, file: err.file, problem: err.problem };
+  if (err instanceof TraceInputError) return { kind: 'input', message: err.message };
   if (err instanceof Error) return { kind: 'internal', message: err.message || err.name };
   return { kind: 'internal', message: String(err) };
 }
@@ -121,6 +123,12 @@ function handle(req: WorkerRequest): WorkerResponse {
       useThreads(model, req.params.threads);
       const out = translate(model, req.text, { numBeams: req.params.numBeams, maxNewTokens: req.params.maxNewTokens, targetLanguage: req.params.targetLanguage, shouldStop });
       return { type: 'translated', id: req.id, info, text: out.text, ids: out.ids };
+    }
+    case 'trace': {
+      const { model, info } = ensureModel(req.model);
+      if (shouldStop()) throw new CancelledError();
+      const trace = traceIds(model, req.sourceIds, req.targetIds, { side: req.side, token: req.token, details: true, shouldStop });
+      return { type: 'traced', id: req.id, info, trace };
     }
   }
 }

@@ -10,6 +10,7 @@
  */
 import { isAttentionKind } from '../shared/attention';
 import { ATTENTION_KINDS, type Explanation, type ModelSummary } from '../shared/explanation';
+import type { Trace, TraceSide } from '../shared/trace';
 
 /** Passed as `workerData` when the worker is spawned. */
 export interface WorkerInit {
@@ -58,7 +59,9 @@ export interface TranslateParams {
 export type WorkerRequest =
   | { type: 'load'; id: number; model: ModelRef }
   | { type: 'explain'; id: number; model: ModelRef; text: string; params: ExplainParams }
-  | { type: 'translate'; id: number; model: ModelRef; text: string; params: TranslateParams };
+  | { type: 'translate'; id: number; model: ModelRef; text: string; params: TranslateParams }
+  /** The walk-through: one token of an explained sentence (its source and target ids) followed through the model. */
+  | { type: 'trace'; id: number; model: ModelRef; sourceIds: number[]; targetIds: number[]; side: TraceSide; token: number };
 
 /** What a request without its id looks like when the host submits it. */
 export type WorkerRequestBody = DistributiveOmitId<WorkerRequest>;
@@ -86,6 +89,7 @@ export type WorkerResponse =
   | { type: 'loaded'; id: number; info: LoadedInfo }
   | { type: 'explained'; id: number; info: LoadedInfo; explanation: Explanation }
   | { type: 'translated'; id: number; info: LoadedInfo; text: string; ids: number[] }
+  | { type: 'traced'; id: number; info: LoadedInfo; trace: Trace }
   | { type: 'failed'; id: number; error: WorkerErrorInfo };
 
 /**
@@ -124,6 +128,7 @@ export interface ResponseFor {
   load: Extract<WorkerResponse, { type: 'loaded' }>;
   explain: Extract<WorkerResponse, { type: 'explained' }>;
   translate: Extract<WorkerResponse, { type: 'translated' }>;
+  trace: Extract<WorkerResponse, { type: 'traced' }>;
 }
 
 /** The error every failed or cancelled request rejects with on the host side. */
@@ -156,6 +161,8 @@ export function isWorkerResponse(raw: unknown): raw is WorkerResponse {
       return typeof m.info === 'object' && m.info !== null && typeof m.explanation === 'object' && m.explanation !== null;
     case 'translated':
       return typeof m.text === 'string' && Array.isArray(m.ids);
+    case 'traced':
+      return typeof m.info === 'object' && m.info !== null && typeof m.trace === 'object' && m.trace !== null;
     case 'failed': {
       const e = m.error as Record<string, unknown> | null;
       return typeof e === 'object' && e !== null && typeof e.kind === 'string' && typeof e.message === 'string';
