@@ -4,12 +4,14 @@
  * over `threads` threads with the matmul pool, as the CLI and the panel train).
  */
 import { MatmulPool } from '../src/model/kernels/parallel/matmulPool';
+import { decoderInput } from '../src/model/train/model';
 import { makeTask } from '../src/model/train/tasks';
 import { Trainer } from '../src/model/train/trainer';
 
 export interface TrainingBench {
   letsGo: { seeds: number[]; seconds: number[]; steps: number[]; converged: boolean[] };
-  reverse: { seconds: number; steps: number; accuracy: number };
+  /** antiDiagonal: mean cross-attention weight (best head, last layer) that output i puts on input n − 1 − i. */
+  reverse: { seconds: number; steps: number; accuracy: number; antiDiagonal: number };
   tatoeba: { threads: number; stepsPerSecond: number; batch: number; vocab: number };
 }
 
@@ -41,7 +43,20 @@ export async function measureTraining(threads: number): Promise<TrainingBench> {
       t.trainStep();
       if (t.step % 50 === 0) accuracy = t.tokenAccuracy(task.heldOut.slice(0, 100));
     }
-    reverse = { seconds: (performance.now() - t0) / 1000, steps: t.step, accuracy };
+    const seconds = (performance.now() - t0) / 1000;
+    // the attention the task calls for: output position i reads input position n − 1 − i
+    let mass = 0, count = 0;
+    for (const p of task.heldOut.slice(0, 50)) {
+      const n = p.sourceIds.length - 1;
+      const rec = t.model.forward(p.sourceIds, decoderInput(p.labels, task.config.decoderStartTokenId));
+      const cross = rec.decoder.layers[rec.decoder.layers.length - 1].attention[1];
+      const keys = p.sourceIds.length;
+      for (let i = 0; i < n; i++) {
+        mass += Math.max(...cross.heads.map((h) => h.weights[i * keys + (n - 1 - i)]));
+        count++;
+      }
+    }
+    reverse = { seconds, steps: t.step, accuracy, antiDiagonal: mass / count };
   }
   // (c) tatoeba-en-es: steps per second after two warm-up steps
   let tatoeba: TrainingBench['tatoeba'];
