@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import * as vscode from 'vscode';
 import { toWire, type TrainFromWebview, type TrainFromWorker, type TrainToWorker } from '../shared/trainProtocol';
+import { KEYS, SECTION } from './settings';
 import { renderWebview, webviewOptions } from './webviewSetup';
 
 export const TRAIN_COMMAND = 'attentionLens.trainTiny';
@@ -41,7 +42,10 @@ export class TrainPanel {
   private ensureWorker(): Worker {
     if (this.worker) return this.worker;
     const worker = new Worker(path.join(this.extensionUri.fsPath, 'dist', 'trainWorker.js'), { name: 'attention-lens-train' });
-    worker.on('message', (m: TrainFromWorker) => void this.panel.webview.postMessage(toWire(m)));
+    worker.on('message', (m: TrainFromWorker) => {
+      void this.panel.webview.postMessage(toWire(m));
+      if (m.type === 'saved') void this.offerToUse(m.folder);
+    });
     worker.on('error', (e) => {
       this.log.error(`training worker failed: ${e.message}`);
       void this.panel.webview.postMessage({ type: 'error', message: `the training worker failed: ${e.message}` });
@@ -60,6 +64,14 @@ export class TrainPanel {
       return;
     }
     this.post(m);
+  }
+
+  /** The saved model can become the active one: the explanation panel, walk-through and token probabilities then show it. */
+  private async offerToUse(folder: string): Promise<void> {
+    const use = 'Use this model';
+    const pick = await vscode.window.showInformationMessage('Attention Lens: saved the trained model. Explain text with it?', use);
+    if (pick !== use) return;
+    await vscode.workspace.getConfiguration(SECTION).update(KEYS.modelPath, folder, vscode.ConfigurationTarget.Global);
   }
 
   private post(m: TrainToWorker): void {
