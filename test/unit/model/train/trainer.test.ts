@@ -118,3 +118,21 @@ describe('saved folder', () => {
       (e: unknown) => e instanceof SaveError && e.message.startsWith(`cannot save the model into ${path.join(file, 'model')}: a file is in the way`));
   });
 });
+
+describe('training with the matmul pool', () => {
+  test('forward products split over two threads: the same losses as one thread', async () => {
+    const { MatmulPool } = await import('../../../../src/model/kernels/parallel/matmulPool');
+    const task = reverseTask(1);
+    const one = new Trainer(task, { seed: 5 });
+    const two = new Trainer(task, { seed: 5 });
+    // minWork 0: every product is split, however small
+    const pool = new MatmulPool({ threads: 2, minWork: 0 });
+    two.model.product = pool.matmul;
+    try {
+      for (let s = 0; s < 5; s++) assert.equal(two.trainStep(), one.trainStep());
+      assert.ok(pool.splitCount > 0, 'products were split');
+    } finally {
+      await pool.close();
+    }
+  });
+});
