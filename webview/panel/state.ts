@@ -79,8 +79,9 @@ export function sanitizeView(
   peDimensions = [...new Set(peDimensions.filter((d) => d >= 0 && (dModel === undefined || d < dModel)))].slice(0, MAX_PE_DIMS);
   // The default set follows the model (another d_model has other d/4, d/2); a chosen set that no longer
   // fits this model falls back to its defaults rather than to the few dimensions that happen to survive.
+  const carried = !Array.isArray(patch?.peDimensions); // the previous view's set, meeting a (maybe other) model
   const lost = peDimensions.length < new Set(wanted.filter((d) => d >= 0)).size;
-  if (dModel !== undefined && (peDimensions.length === 0 || lost || isDefaultPeDimensions(wanted))) peDimensions = defaultPeDimensions(dModel);
+  if (dModel !== undefined && (peDimensions.length === 0 || (carried && (lost || isDefaultPeDimensions(wanted))))) peDimensions = defaultPeDimensions(dModel);
 
   return {
     kind,

@@ -285,7 +285,8 @@ describe('matrix selection', () => {
     const sel = selectMatrix(e, { ...defaultViewState(e), kind: 'cross', layer: 1, head: 1 });
     assert.equal(sel.title, 'Cross-attention (decoder → source) · layer 2 · head 2');
     assert.equal(sel.fileStem, 'attention-cross-L2-H2');
-    assert.deepEqual(sel.rowLabels, ['<pad>', '▁Salama', '▁tompoko']);
+    // rows are labelled by the token they predict, the decoder input in brackets
+    assert.deepEqual(sel.rowLabels, ['▁Salama (in: <pad>)', '▁tompoko (in: ▁Salama)', '</s> (in: ▁tompoko)']);
     assert.deepEqual(sel.colLabels, e.sourcePieces);
     close(sel.matrix.values, headMatrix(e.attentions.cross, 1, 1));
   });
@@ -295,7 +296,8 @@ describe('matrix selection', () => {
     const w = crossWeightsForStep(e, view, 2)!;
     close(w, attentionRow(e.attentions.cross, 0, 1, 2));
     const mean = crossWeightsForStep(e, { ...view, kind: 'encoder' }, 2)!;
-    close(mean, meanOverHeads(e.attentions.cross, 0).values.slice(6, 9));
+    // outside the cross-attention view: the last layer's mean over heads
+    close(mean, meanOverHeads(e.attentions.cross, e.attentions.cross.layers - 1).values.slice(6, 9));
     assert.equal(crossWeightsForStep(e, view, 3), undefined);
   });
 });

@@ -205,7 +205,8 @@ describe('panel: selection and the large view', () => {
     };
     change('#aggregation-select', 'rollout');
     assert.equal(lastView(h).aggregation, 'rollout');
-    assert.match(h.$('#detail-title')!.textContent!, /layers 1–1 · attention rollout/);
+    // rollout runs through every layer (the layer choice is disabled)
+    assert.match(h.$('#detail-title')!.textContent!, /layers 1–2 · attention rollout/);
     change('#kind-select', 'cross');
     assert.equal(lastView(h).kind, 'cross');
     assert.equal(lastView(h).aggregation, 'mean', 'rollout falls back to mean outside the encoder');
@@ -243,7 +244,11 @@ describe('panel: selection and the large view', () => {
     assert.equal(v.kind, 'cross');
     assert.ok(h.$$('#target-tokens .token')[1].classList.contains('selected'));
     assert.ok(h.$$('#steps .step')[1].classList.contains('selected'));
-    const expected = attentionRow(e.attentions.cross, 0, 0, 1);
+    // from another view, a token opens cross-attention on the last layer, mean over heads
+    const last = e.attentions.cross.layers - 1;
+    assert.deepEqual([v.layer, v.aggregation], [last, 'mean']);
+    const rows = Array.from({ length: e.attentions.cross.heads }, (_, hd) => attentionRow(e.attentions.cross, last, hd, 1));
+    const expected = Array.from(rows[0], (_, k) => rows.reduce((s, r) => s + r[k], 0) / rows.length);
     const got = h.$$('#source-tokens .token').map((t) => Number(t.dataset.weight));
     got.forEach((w, i) => assert.ok(Math.abs(w - expected[i]) < 1e-6, `source ${i}: ${w} vs ${expected[i]}`));
     // The strongest source token is tinted most.
@@ -303,25 +308,15 @@ describe('panel: host messages', () => {
     assert.match(h2.$('#status')!.textContent!, /truncated/);
   });
 
-  it('applies a view sent with the explanation and focus requests', () => {
+  it('applies a view sent with the explanation; a new sentence clears the step', () => {
     const h = boot();
     explain(h, makeExplanation(), { view: { kind: 'cross', layer: 1, head: 1, selectedStep: 0 } });
     assert.equal(h.$('.head-thumb.selected')!.getAttribute('aria-label'), 'cross layer 2 head 2');
     assert.ok(h.$$('#steps .step')[0].classList.contains('selected'));
-    h.send({ type: 'focus', kind: 'encoder', layer: 0, head: 1, step: 2 });
-    const v = lastView(h);
-    assert.deepEqual([v.kind, v.layer, v.head, v.aggregation, v.selectedStep], ['encoder', 0, 1, 'head', 2]);
-    assert.equal(h.$('.head-thumb.selected')!.getAttribute('aria-label'), 'encoder layer 1 head 2');
-  });
-
-  it('keeps a focus request that arrives before the first explanation', () => {
-    const h = boot();
-    h.send({ type: 'focus', kind: 'cross', layer: 1, head: 0, step: 1 });
-    explain(h, makeExplanation());
-    assert.equal(lastView(h).selectedStep, 1);
-    assert.equal(h.$('.head-thumb.selected')!.getAttribute('aria-label'), 'cross layer 2 head 1');
-    explain(h, makeExplanation(), { requestId: 2 });
+    explain(h, makeExplanation({ translation: 'Veloma' }), { requestId: 2 });
     assert.equal(lastView(h).selectedStep, -1, 'a new sentence clears the step');
+    explain(h, makeExplanation({ translation: 'Veloma' }), { requestId: 3, view: { kind: 'cross', selectedStep: 1 } });
+    assert.equal(lastView(h).selectedStep, 1, 'unless the host asks for one (side view → panel on a token)');
   });
 
   it('ignores malformed messages', () => {
@@ -372,8 +367,13 @@ describe('panel: exports', () => {
     h.$('#export-png')!.click();
     assert.equal(h.sent('export').length, 0);
     assert.match(h.$('#error')!.textContent!, /PNG/);
-    const canvas = h.$('#detail-canvas') as HTMLCanvasElement;
-    canvas.toDataURL = () => 'data:image/png;base64,iVBORw0KGgo=';
+    // A webview that can draw: a recording 2D context (any method is a no-op) and an encoder.
+    const noop = new Proxy({} as Record<string, unknown>, {
+      get: (t, k) => (k in t ? t[k as string] : k === 'measureText' ? () => ({ width: 10 }) : () => undefined),
+      set: (t, k, v) => ((t[k as string] = v), true),
+    });
+    h.win.HTMLCanvasElement.prototype.getContext = (() => noop) as never;
+    h.win.HTMLCanvasElement.prototype.toDataURL = () => 'data:image/png;base64,iVBORw0KGgo=';
     h.$('canvas.agg-thumb[data-kind="encoder"][data-layer="1"][data-agg="mean"]')!.click();
     h.$('#export-png')!.click();
     assert.deepEqual(h.sent('export'), [
@@ -390,7 +390,9 @@ describe('panel: positional encodings', () => {
     const lines = () => h.$$('#pe-curves path.pe-line').map((p) => Number(p.getAttribute('data-dim')));
     assert.deepEqual(lines(), [0, 1, 2, 4, 5]);
     const d = h.$('#pe-curves path.pe-line')!.getAttribute('d')!;
-    assert.equal((d.match(/[ML]/g) ?? []).length, e.positional.positions, 'one vertex per position');
+    // a continuous sinusoid (many vertices), with one marked point per token position
+    assert.ok((d.match(/[ML]/g) ?? []).length > 100 * e.positional.positions, 'a smooth curve');
+    assert.equal(h.$$('#pe-curves .pe-points[data-dim="0"] .pe-point').length, Math.min(e.sourcePieces.length, e.positional.positions));
     assert.ok(h.$$('#pe-curves .x-axis .tick').length > 0, 'd3-axis drew ticks');
     assert.equal(h.$$('#pe-curves .token-mark').length, e.sourcePieces.length);
     assert.equal((h.$('#pe-heatmap') as HTMLCanvasElement).width, 8);
