@@ -28,6 +28,8 @@ import {
   type WorkerRequest,
   type WorkerRequestBody,
 } from '../worker/workerProtocol';
+import { escapeControls } from '../shared/safeText';
+import { workerExitText } from './workspaceModel';
 import type { Explanation } from '../shared/explanation';
 import type { Trace, TraceSide } from '../shared/trace';
 
@@ -244,7 +246,7 @@ export class ModelClient {
     });
     worker.on('error', (err) => {
       if (this.worker !== worker) return;
-      this.lastWorkerError = errorText(err);
+      this.lastWorkerError = workerExitText(err as Error & { code?: string }); // e.g. its memory limit (workspaceModel.ts)
       this.log(`model worker error: ${this.lastWorkerError}`);
     });
     worker.on('exit', (code) => {
@@ -334,7 +336,8 @@ function errorText(err: unknown): string {
  * reads the same, but no link (least of all a command link with arguments) can be smuggled into a message.
  */
 export function notificationText(text: string): string {
-  return text.replaceAll('](', ']\u200b(');
+  // control and invisible characters from file contents shown escaped first (the break below adds a U+200B)
+  return escapeControls(text).replaceAll('](', ']\u200b(');
 }
 
 /** User-facing text (without the "Attention Lens: " prefix) for any failure of a model request. */
