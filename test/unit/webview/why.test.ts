@@ -8,7 +8,7 @@ import { COMPARE_DEMO, type FromWebviewMessage } from '../../../src/shared/proto
 import { startPanel } from '../../../webview/panel/app';
 import { formatProb } from '../../../webview/panel/why/forcedTarget';
 import { MIN_LINE_WEIGHT } from '../../../webview/panel/why/headView';
-import { fakeVsCodeApi } from '../../../webview/testing/fixtures';
+import { XSS, fakeVsCodeApi, makeExplanation } from '../../../webview/testing/fixtures';
 import { BUNDLED_MODEL } from '../../helpers/golden';
 
 const lm = loadModelFolder(BUNDLED_MODEL, { name: 'bundled' });
@@ -196,3 +196,18 @@ describe('compare view', () => {
   });
 });
 
+
+describe('untrusted pieces stay text', () => {
+  it('an HTML-looking token is shown, never parsed, in every why view', () => {
+    const e = makeExplanation();
+    const lens = { layers: [0, 1].map(() => ({ topIds: e.steps.map(() => [900]), topProbs: e.steps.map(() => [0.5]), topPieces: e.steps.map(() => [XSS]) })) };
+    const h = boot();
+    h.send({ type: 'explanation', requestId: 1, explanation: { ...e, logitLens: lens, forced: true, targetNotes: [XSS] } });
+    h.send({ type: 'comparison', requestId: 2, a: e, b: makeExplanation({ sourcePieces: ['▁Bye', XSS, '</s>'] }) });
+    h.send({ type: 'branch', requestId: 3, step: 0, tokenId: 900, explanation: e });
+    h.send({ type: 'whyError', feature: 'compare', message: XSS });
+    assert.equal(h.$$('img').length, 0);
+    for (const sel of ['#forced', '#logit-lens', '#head-view', '#alternatives', '#compare']) assert.ok(h.$(sel)!.textContent!.includes(XSS), sel);
+    assert.deepEqual(h.errors, []);
+  });
+});
