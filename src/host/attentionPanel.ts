@@ -1,19 +1,21 @@
 /**
  * The main "Attention: …" webview panel. One instance at a time, reused for every explanation.
- * Messages to the webview wait until it posts `ready`; the last explanation is re-sent whenever the
- * webview (re)loads, so the host stays the source of truth. Restored after a window reload by the
- * serializer registered in extension.ts.
+ * Messages to the webview wait until it posts `ready` (webviewChannel.ts); the last explanation is re-sent whenever
+ * the webview (re)loads, so the host stays the source of truth (the webview's saved state holds only its view).
+ * Restored after a window reload by the serializer registered in extension.ts, which explains the text again.
  */
 import * as os from 'node:os';
 import * as vscode from 'vscode';
 import type { Explanation } from '../shared/explanation';
-import { parseWebviewMessage, type FromWebviewMessage, type PanelViewState, type SentenceSummary, type ToWebviewMessage } from '../shared/protocol';
+import { type FromWebviewMessage, type PanelViewState, type SentenceSummary, type ToWebviewMessage } from '../shared/protocol';
 import type { TextSpan } from './selection';
 import { PANEL_TITLE_PREFIX, VIEWS } from './commands';
 import { decodeExport, exportFileName } from './exportData';
 import { shortLabel } from './selection';
+import { WebviewChannel } from './webviewChannel';
 import { renderWebview, webviewOptions } from './webviewSetup';
 import type { ModelService } from './modelService';
+import { notificationText } from './modelClient';
 import type { TraceSide } from '../shared/trace';
 import { isCancelled } from '../worker/workerProtocol';
 import { handleWhy, type WhyHost, type WhyMessage } from './whyRequests';
@@ -57,8 +59,7 @@ export class AttentionPanel implements vscode.Disposable {
   private static requestCounter = 0;
 
   private readonly disposables: vscode.Disposable[] = [];
-  private ready = false;
-  private queue: ToWebviewMessage[] = [];
+  private readonly channel: WebviewChannel;
   private lastExplanation: Extract<ToWebviewMessage, { type: 'explanation' }> | undefined;
   private lastShown: { explanation: Explanation; source: PanelSource } | undefined;
   private source: PanelSource | undefined;
@@ -110,12 +111,28 @@ export class AttentionPanel implements vscode.Disposable {
       dark: vscode.Uri.joinPath(deps.extensionUri, 'media', 'icons', 'lens-dark.svg'),
     };
     panel.webview.html = renderWebview(panel.webview, deps.extensionUri, 'panel', panel.title);
+    this.channel = new WebviewChannel({
+      name: 'the attention panel',
+      log: (m) => deps.log.warn(m),
+      onMessage: (msg) => this.handle(msg),
+      onError: (err) => void vscode.window.showErrorMessage(notificationText(`Attention Lens: ${err instanceof Error ? err.message : String(err)}`)),
+      // Only the newest progress/result matters to a webview that has not started yet.
+      enqueue: (queue, msg) => [
+        ...(msg.type === 'explanation' || msg.type === 'error' || msg.type === 'progress'
+          ? queue.filter((m) => m.type !== 'progress' && m.type !== 'explanation' && m.type !== 'error')
+          : queue),
+        msg,
+      ],
+      // A reloaded webview (hidden and shown again) gets the current explanation again.
+      onReady: (pending) =>
+        this.lastExplanation && !pending.some((m) => m.type === 'explanation' || m.type === 'progress') ? [this.lastExplanation, ...pending] : pending,
+    });
+    this.channel.attach(panel.webview);
     this.disposables.push(
       panel.onDidDispose(() => this.dispose()),
-      panel.webview.onDidReceiveMessage((raw: unknown) => this.onMessage(raw)),
       // Without retainContextWhenHidden a hidden webview is torn down: hold messages until it reloads.
       panel.onDidChangeViewState((e) => {
-        if (!e.webviewPanel.visible) this.ready = false;
+        if (!e.webviewPanel.visible) this.channel.notReady();
       }),
     );
   }
@@ -125,7 +142,7 @@ export class AttentionPanel implements vscode.Disposable {
   }
 
   get isReady(): boolean {
-    return this.ready;
+    return this.channel.isReady;
   }
 
   get visible(): boolean {
@@ -186,7 +203,7 @@ export class AttentionPanel implements vscode.Disposable {
     if (!set || set.summaries.length < 2 || this.disposed) return;
     const msg: ToWebviewMessage = { type: 'sentences', requestId: this.lastRequestId, sentences: set.summaries, sentenceIndex: this.sentenceIndex };
     if (this.lastExplanation) this.lastExplanation = { ...this.lastExplanation, sentences: set.summaries };
-    if (this.ready) this.post(msg);
+    if (this.channel.isReady) this.post(msg);
   }
 
   showExplanation(
@@ -269,49 +286,19 @@ export class AttentionPanel implements vscode.Disposable {
     if (this.disposed) return;
     this.disposed = true;
     if (AttentionPanel.instance === this) AttentionPanel.instance = undefined;
-    this.queue = [];
+    this.channel.detach();
     for (const d of this.disposables.splice(0)) d.dispose();
     this.panel.dispose();
   }
 
   private post(msg: ToWebviewMessage): void {
-    if (this.disposed) return;
-    if (!this.ready) {
-      // Only the newest progress/result matters to a webview that has not started yet.
-      if (msg.type === 'explanation' || msg.type === 'error' || msg.type === 'progress') {
-        this.queue = this.queue.filter((m) => m.type !== 'progress' && m.type !== 'explanation' && m.type !== 'error');
-      }
-      this.queue.push(msg);
-      return;
-    }
-    void this.panel.webview.postMessage(msg).then(undefined, (err: unknown) => this.deps.log.warn(`panel postMessage failed: ${String(err)}`));
-  }
-
-  private onMessage(raw: unknown): void {
-    const msg = parseWebviewMessage(raw);
-    if (!msg) {
-      this.deps.log.warn('ignored an invalid message from the attention panel');
-      return;
-    }
-    void this.handle(msg).catch((err: unknown) => {
-      const text = err instanceof Error ? err.message : String(err);
-      void vscode.window.showErrorMessage(`Attention Lens: ${text}`);
-    });
+    if (!this.disposed) this.channel.post(msg);
   }
 
   private async handle(msg: FromWebviewMessage): Promise<void> {
     switch (msg.type) {
-      case 'ready': {
-        const pending = this.queue;
-        this.queue = [];
-        this.ready = true;
-        // A reloaded webview (hidden and shown again) gets the current explanation again.
-        if (this.lastExplanation && !pending.some((m) => m.type === 'explanation' || m.type === 'progress')) {
-          this.post(this.lastExplanation);
-        }
-        for (const m of pending) this.post(m);
-        return;
-      }
+      case 'ready':
+        return; // answered by the channel
       case 'viewState':
         await this.deps.workspaceState.update(VIEW_KEY, msg.state);
         return;

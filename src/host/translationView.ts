@@ -4,15 +4,16 @@
  */
 import * as vscode from 'vscode';
 import type { Explanation } from '../shared/explanation';
-import { parseWebviewMessage, type FromWebviewMessage, type ToWebviewMessage } from '../shared/protocol';
+import { sidebarExplanation, type FromWebviewMessage, type ToWebviewMessage } from '../shared/protocol';
 import { isCancelled } from '../worker/workerProtocol';
 import type { ExplainController } from './explainCommand';
 import type { ExplanationStore } from './explanationStore';
-import { describeModelError } from './modelClient';
+import { describeModelError, notificationText } from './modelClient';
 import type { ModelService } from './modelService';
 import { MAX_SELECTION_CHARS, capToBudget, selectionSpan, type TextSpan } from './selection';
 import { planSentences, sentenceNotice, sidebarSentence } from './sentencePlan';
 import type { SidebarSentence } from '../shared/protocol';
+import { WebviewChannel } from './webviewChannel';
 import { renderWebview, webviewOptions } from './webviewSetup';
 
 export interface TranslationViewDeps {
@@ -31,8 +32,19 @@ export class TranslationViewProvider implements vscode.WebviewViewProvider, vsco
   private view: vscode.WebviewView | undefined;
   private viewDisposables: vscode.Disposable[] = [];
   private readonly disposables: vscode.Disposable[] = [];
-  private ready = false;
-  private queue: ToWebviewMessage[] = [];
+  private readonly channel = new WebviewChannel({
+    name: 'the translation view',
+    log: (m) => this.deps.log.warn(m),
+    onMessage: (msg) => this.handle(msg),
+    onError: (err) => void vscode.window.showErrorMessage(notificationText(`Attention Lens: ${err instanceof Error ? err.message : String(err)}`)),
+    // a webview that is not ready yet only needs the newest state
+    enqueue: (_queue, msg) => [msg],
+    onReady: (pending) => {
+      const toSend = pending.length > 0 ? pending : this.lastState ? [this.lastState] : [];
+      if (toSend.length === 0) this.schedule(0);
+      return toSend;
+    },
+  });
   private lastState: ToWebviewMessage | undefined;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private requestCounter = 0;
@@ -75,22 +87,24 @@ export class TranslationViewProvider implements vscode.WebviewViewProvider, vsco
   resolveWebviewView(view: vscode.WebviewView): void {
     for (const d of this.viewDisposables.splice(0)) d.dispose();
     this.view = view;
-    this.ready = false;
+    this.channel.attach(view.webview);
     this.lastKey = undefined;
     view.webview.options = webviewOptions(this.deps.extensionUri);
     view.webview.html = renderWebview(view.webview, this.deps.extensionUri, 'sidebar', 'Attention Lens: Translation');
     this.viewDisposables.push(
-      view.webview.onDidReceiveMessage((raw: unknown) => this.onMessage(raw)),
       view.onDidChangeVisibility(() => {
         if (view.visible) {
           this.schedule(0);
         } else {
-          this.ready = false; // the webview is torn down while hidden; it posts `ready` again
+          this.channel.notReady(); // the webview is torn down while hidden; it posts `ready` again
           this.deps.models.cancel('sidebar');
         }
       }),
       view.onDidDispose(() => {
-        if (this.view === view) this.view = undefined;
+        if (this.view === view) {
+          this.view = undefined;
+          this.channel.detach();
+        }
         this.deps.models.cancel('sidebar');
         for (const d of this.viewDisposables.splice(0)) d.dispose();
       }),
@@ -160,7 +174,7 @@ export class TranslationViewProvider implements vscode.WebviewViewProvider, vsco
       this.current = { uri: doc.uri, span, explanation, preCut, sentences: spans.map((s) => s.span), explanations };
       const notices = [plan.notice, preCut ? `Only the first ${MAX_SELECTION_CHARS} characters of the selection were read.` : undefined, n === 1 ? sentences[0].notice : undefined];
       const notice = notices.filter(Boolean).join(' ') || undefined;
-      this.post({ type: 'translation', requestId, explanation, notice, sentences, sourceText: span.text });
+      this.post({ type: 'translation', requestId, explanation: sidebarExplanation(explanation), notice, sentences, sourceText: span.text });
     } catch (err) {
       if (isCancelled(err)) return;
       this.lastKey = undefined; // allow a retry for the same selection
@@ -177,36 +191,13 @@ export class TranslationViewProvider implements vscode.WebviewViewProvider, vsco
 
   private post(msg: ToWebviewMessage): void {
     if (msg.type !== 'progress') this.lastState = msg;
-    if (!this.view) return;
-    if (!this.ready) {
-      this.queue = [msg];
-      return;
-    }
-    void this.view.webview.postMessage(msg).then(undefined, (err: unknown) => this.deps.log.warn(`side view postMessage failed: ${String(err)}`));
-  }
-
-  private onMessage(raw: unknown): void {
-    const msg = parseWebviewMessage(raw);
-    if (!msg) {
-      this.deps.log.warn('ignored an invalid message from the translation view');
-      return;
-    }
-    void this.handle(msg).catch((err: unknown) => {
-      void vscode.window.showErrorMessage(`Attention Lens: ${err instanceof Error ? err.message : String(err)}`);
-    });
+    this.channel.post(msg);
   }
 
   private async handle(msg: FromWebviewMessage): Promise<void> {
     switch (msg.type) {
-      case 'ready': {
-        this.ready = true;
-        const pending = this.queue;
-        this.queue = [];
-        const toSend = pending.length > 0 ? pending : this.lastState ? [this.lastState] : [];
-        for (const m of toSend) this.post(m);
-        if (toSend.length === 0) this.schedule(0);
-        return;
-      }
+      case 'ready':
+        return; // answered by the channel
       case 'openPanel': {
         const current = this.current;
         if (!current) {

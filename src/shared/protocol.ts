@@ -38,6 +38,13 @@ export interface SidebarSentence {
   notice?: string;
 }
 
+/** What the side view reads of an explanation: the translation, its pieces and steps (no attention, no positions). */
+export type SidebarExplanation = Pick<Explanation, 'translation' | 'targetPieces' | 'steps' | 'truncated'>;
+
+export function sidebarExplanation(e: Explanation): SidebarExplanation {
+  return { translation: e.translation, targetPieces: e.targetPieces, steps: e.steps, truncated: e.truncated };
+}
+
 // ---- host → webview ------------------------------------------------------------------------------
 export type ToWebviewMessage =
   | {
@@ -55,9 +62,8 @@ export type ToWebviewMessage =
   | { type: 'sentences'; requestId: number; sentences: SentenceSummary[]; sentenceIndex: number }
   | { type: 'progress'; requestId: number; message: string }
   | { type: 'error'; requestId: number; message: string }
-  | { type: 'translation'; requestId: number; explanation: Explanation; notice?: string; sentences?: SidebarSentence[]; sourceText?: string }
+  | { type: 'translation'; requestId: number; explanation: SidebarExplanation; notice?: string; sentences?: SidebarSentence[]; sourceText?: string }
   | { type: 'idle'; message: string }
-  | { type: 'focus'; kind: AttentionKindName; layer: number; head: number; step?: number }
   /** A branch of the shown translation: steps[step] takes `tokenId`, then greedy decoding goes on. */
   | { type: 'branch'; requestId: number; step: number; tokenId: number; explanation: Explanation }
   /** Two sentences explained side by side ("Compare with…", the word-order demo). */

@@ -134,7 +134,7 @@ export class PanelApp implements PanelContext {
           // The host re-sends what it last showed when a hidden webview comes back: keep the user's view.
           this.viewState = sanitizeView(this.viewState, undefined, msg.explanation);
         } else {
-          // A new sentence invalidates the selected step; a first explanation keeps what a focus request may have set.
+          // A new sentence invalidates the selected step (the host's `view` may set one again).
           const shownBefore = this.current !== undefined || this.shownIdentity !== undefined;
           const base = shownBefore ? sanitizeView(this.viewState, { selectedStep: -1 }, msg.explanation) : this.viewState;
           this.viewState = sanitizeView(base, msg.view, msg.explanation);
@@ -159,14 +159,6 @@ export class PanelApp implements PanelContext {
         this.setStatus(this.notice ?? '');
         this.showError(String(msg.message ?? 'Unknown error'));
         break;
-      case 'focus': {
-        const patch: Partial<PanelViewState> = { kind: msg.kind, layer: msg.layer, head: msg.head, aggregation: 'head' };
-        if (typeof msg.step === 'number') patch.selectedStep = msg.step;
-        this.updateView(patch);
-        const section = this.layout.detail;
-        if (typeof section.scrollIntoView === 'function') section.scrollIntoView({ block: 'start' });
-        break;
-      }
       case 'branch':
       case 'comparison':
       case 'whyError':

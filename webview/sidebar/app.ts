@@ -2,8 +2,7 @@
  * The side view: the live translation of the current selection, one clickable token per output piece
  * with its probability. Clicking a token asks the host to open the full panel on that step.
  */
-import type { Explanation } from '../../src/shared/explanation';
-import type { FromWebviewMessage, ToWebviewMessage } from '../../src/shared/protocol';
+import type { FromWebviewMessage, SidebarExplanation, ToWebviewMessage } from '../../src/shared/protocol';
 import { button } from '../shared/controls';
 import { appendPiece, clear, el, formatPercent, isSpecialPiece, pieceLabel, setHidden } from '../shared/dom';
 import type { VsCodeApi } from '../shared/vscodeApi';
@@ -33,7 +32,7 @@ export interface PersistedSidebarState {
 }
 
 /** Output pieces (without the decoder start token) paired with the probability the model gave each. */
-export function sidebarTokens(explanation: Explanation): SidebarToken[] {
+export function sidebarTokens(explanation: SidebarExplanation): SidebarToken[] {
   return explanation.targetPieces.slice(1).map((piece, i) => {
     const p = explanation.steps[i]?.chosenProb;
     return { piece, prob: typeof p === 'number' && Number.isFinite(p) ? p : NaN };

@@ -1,9 +1,10 @@
 /** Messages crossing the host boundary: webview → host validation and worker → host shape checks. */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { parseWebviewMessage } from '../../../src/shared/protocol';
+import { parseWebviewMessage, sidebarExplanation } from '../../../src/shared/protocol';
 import { MessageChannel } from 'node:worker_threads';
 import { checkExplanation, isWorkerResponse, shareExplanation } from '../../../src/worker/workerProtocol';
+import { explanationToJson } from '../../../src/shared/attention';
 import { ATTENTION_KINDS, type Explanation } from '../../../src/shared/explanation';
 import { explain, loadModelFolder } from '../../../src/model';
 import { BUNDLED_MODEL } from '../../helpers/golden';
@@ -103,5 +104,16 @@ describe('explanations cross from the worker in shared memory', () => {
     assert.throws(() => checkExplanation(short), /malformed explanation from the model worker \(cross attention\)/);
     const plain = { ...e, positional: { ...e.positional, values: Array.from(e.positional.values) } } as unknown as Explanation;
     assert.throws(() => checkExplanation(plain), /\(positional encodings\)/);
+  });
+});
+
+describe('each view receives what it reads', () => {
+  test('the side view gets the translation, pieces and steps of an explanation, no attention or positions', () => {
+    const e = explain(loadModelFolder(BUNDLED_MODEL, { name: 'bundled' }), 'The lion kills the tiger.');
+    const slim = sidebarExplanation(e);
+    assert.deepEqual(Object.keys(slim).sort(), ['steps', 'targetPieces', 'translation', 'truncated']);
+    assert.equal(slim.translation, e.translation);
+    assert.deepEqual(slim.steps, e.steps);
+    assert.ok(JSON.stringify(slim).length < JSON.stringify(explanationToJson(e)).length / 20, 'a small fraction of the whole');
   });
 });
