@@ -75,7 +75,8 @@ export async function handleWhy(host: WhyHost, msg: WhyMessage): Promise<void> {
     const { explanation } = await models.explain(text, 'why', undefined, { forcedPrefix: prefix });
     host.send({ type: 'branch', requestId, step: msg.step, tokenId: msg.tokenId, explanation });
   } catch (err) {
-    if (isCancelled(err)) return;
+    // replaced by a newer request on the lane: clear this tool's "working" line
+    if (isCancelled(err)) return host.send({ type: 'whyBusy', feature, message: '' });
     fail(describeModelError(err));
   }
 }
