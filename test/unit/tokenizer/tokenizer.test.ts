@@ -99,14 +99,11 @@ describe('MarianTokenizer on the bundled en→es checkpoint', () => {
     assert.equal(enc.pieces[0], '>>fra<<');
   });
 
-  it('encodes 1 MB of text in a few seconds', () => {
+  it('encodes 1 MB of text (its speed is measured by npm run bench, not asserted here)', () => {
     const chunk = 'The quick brown fox — ﬁne café 😀 日本語, ＦＵＬＬ width.  ';
     const text = chunk.repeat(Math.ceil(1_000_000 / chunk.length));
-    const t0 = performance.now();
     const enc = tok.encode(text);
-    const ms = performance.now() - t0;
     assert.ok(enc.ids.length > 100_000);
-    assert.ok(ms < 5000, `took ${ms.toFixed(0)} ms`);
     assert.ok(tok.decode(enc.ids, { skipSpecialTokens: true }).startsWith('The quick brown fox'));
   });
 });
