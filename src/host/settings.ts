@@ -3,6 +3,7 @@
  * `get(key)` (a `vscode.WorkspaceConfiguration` for section 'attentionLens' fits).
  */
 import * as path from 'node:path';
+import { isKernelSetting, type KernelSetting } from '../model/kernels/kernelChoice';
 import { modelKey, type ModelRef } from '../worker/workerProtocol';
 
 export const SECTION = 'attentionLens';
@@ -26,6 +27,8 @@ export interface LensSettings {
   targetLanguage: string;
   /** Threads for the model's matrix products; 0 = automatic (every core, at most 4). */
   threads: number;
+  /** Matrix-product kernels: auto (WebAssembly SIMD where available), simd or js; same results. */
+  kernel: KernelSetting;
   /** VS Code languageIds the hover works in; "comments" = comments of any code language, "*" = everywhere. */
   hoverLanguages: string[];
   /** In code: explain only comments and string literals, or everything selected. */
@@ -44,6 +47,7 @@ export const DEFAULTS: LensSettings = {
   debounceMs: 300,
   targetLanguage: '',
   threads: 0,
+  kernel: 'auto',
   hoverLanguages: ['plaintext', 'markdown', 'comments'],
   codeText: 'commentsAndStrings',
 };
@@ -80,6 +84,7 @@ export const KEYS = {
   debounceMs: 'translation.debounceMs',
   targetLanguage: 'targetLanguage',
   threads: 'threads',
+  kernel: 'kernel',
   hoverLanguages: 'hover.languages',
   codeText: 'code.explain',
 } as const satisfies Record<keyof LensSettings, string>;
@@ -111,6 +116,7 @@ export function readSettings(config: ConfigLike): LensSettings {
     debounceMs: int(config.get(KEYS.debounceMs), DEFAULTS.debounceMs, 0, 5000),
     targetLanguage: typeof targetLanguage === 'string' ? targetLanguage.trim() : '',
     threads: int(config.get(KEYS.threads), DEFAULTS.threads, 0, 16),
+    kernel: isKernelSetting(config.get(KEYS.kernel)) ? (config.get(KEYS.kernel) as KernelSetting) : DEFAULTS.kernel,
     hoverLanguages: Array.isArray(hoverLanguages)
       ? hoverLanguages.filter((x): x is string => typeof x === 'string').map((x) => x.trim()).filter(Boolean).slice(0, 100)
       : [...DEFAULTS.hoverLanguages],

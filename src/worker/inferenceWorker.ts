@@ -11,8 +11,8 @@ import { MatmulPool, resolveThreads } from '../model/kernels/parallel/matmulPool
 import { TraceInputError, traceIds } from '../model/explain/trace';
 import {
   CANCEL_SLOT,
-  shareExplanation,
   modelKey,
+  shareExplanation,
   type LoadedInfo,
   type ModelRef,
   type WorkerErrorInfo,
@@ -60,9 +60,11 @@ function ensureModel(ref: ModelRef): { model: LoadedModel; info: LoadedInfo } {
   current = undefined; // drop the old weights before loading new ones
   pool?.clear(); // and the helper threads' references to them
   const t0 = performance.now();
-  const model = loadModelFolder(ref.dir, ref.name ? { name: ref.name } : undefined);
+  // the kernel note (no WebAssembly SIMD, model too large for its memory) goes to the log once, and to the host
+  const model = loadModelFolder(ref.dir, { ...(ref.name ? { name: ref.name } : {}), kernel: ref.kernel });
   const info: LoadedInfo = {
     folder: model.folder,
+    kernel: model.kernel,
     summary: model.summary,
     maxSourceTokens: model.maxSourceTokens,
     loadMs: Math.round(performance.now() - t0),

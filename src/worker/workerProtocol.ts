@@ -11,6 +11,7 @@
 import { isAttentionKind } from '../shared/attention';
 import { ATTENTION_KINDS, type Explanation, type ModelSummary } from '../shared/explanation';
 import type { Trace, TraceSide } from '../shared/trace';
+import type { KernelSetting } from '../model/kernels/kernelChoice';
 
 /** Passed as `workerData` when the worker is spawned. */
 export interface WorkerInit {
@@ -26,11 +27,13 @@ export interface ModelRef {
   dir: string;
   /** Display name for the summary ("bundled" for the checkpoint shipped with the extension). */
   name?: string;
+  /** attentionLens.kernel: the matrix-product kernels, decided at load (absent: auto). */
+  kernel?: KernelSetting;
 }
 
 /** The one identity of a model (the worker's cache, the host's "is it loaded?", every result cache). */
 export function modelKey(ref: ModelRef): string {
-  return `${ref.dir}\u0000${ref.name ?? ''}`;
+  return `${ref.dir}\u0000${ref.name ?? ''}\u0000${ref.kernel ?? 'auto'}`;
 }
 
 export interface ExplainParams {
@@ -69,6 +72,8 @@ type DistributiveOmitId<T> = T extends unknown ? Omit<T, 'id'> : never;
 
 export interface LoadedInfo {
   folder: string;
+  /** The kernels the model runs on, and why not the ones asked for (one line), if so. */
+  kernel?: { path: 'simd' | 'js'; note?: string };
   summary: ModelSummary;
   maxSourceTokens: number;
   loadMs: number;
