@@ -256,11 +256,11 @@ const verdict = (value: number, target: number, lowerIsBetter: boolean): string 
     rows.push({
       what: 'train reverse: ≥ 95 % token accuracy', value: `${f1(tr.reverse.seconds)} s`,
       target: `< 60 s: ${verdict(tr.reverse.seconds, 60, true)}`,
-      note: `${tr.reverse.steps} steps of 16 pairs, held-out accuracy ${(tr.reverse.accuracy * 100).toFixed(1)} % (teacher forced), cross-attention on the anti-diagonal ${(tr.reverse.antiDiagonal * 100).toFixed(0)} % (best head), forward products on ${THREADS} threads`,
+      note: `${tr.reverse.steps} steps of 16 pairs, held-out accuracy ${(tr.reverse.accuracy * 100).toFixed(1)} % (teacher forced), cross-attention on the anti-diagonal ${(tr.reverse.antiDiagonal * 100).toFixed(0)} % (best head), each batch split over ${THREADS} threads`,
     });
     rows.push({
       what: `train tatoeba-en-es, ${THREADS} threads`, value: `${tr.tatoeba.stepsPerSecond.toFixed(2)} steps/s`,
-      note: `batch ${tr.tatoeba.batch} pairs, d_model 64, 2+2 layers, 2 heads, vocabulary ${tr.tatoeba.vocab}; forward products split, backward on one thread`,
+      note: `batch ${tr.tatoeba.batch} pairs, d_model 64, 2+2 layers, 2 heads, vocabulary ${tr.tatoeba.vocab}; each batch split between two threads (data parallel)`,
     });
   }
 

@@ -1,9 +1,9 @@
 /**
  * Bench rows for "Train a tiny transformer" (issue 17): time to converge on the notes' example, time to 95 % token
- * accuracy on the reverse task, and optimizer steps per second on the English–Spanish task (forward products split
- * over `threads` threads with the matmul pool, as the CLI and the panel train).
+ * accuracy on the reverse task, and optimizer steps per second on the English–Spanish task (with `threads` 2, each
+ * batch split between two threads as the CLI trains).
  */
-import { MatmulPool } from '../src/model/kernels/parallel/matmulPool';
+import { DataParallelTrainer } from '../src/model/train/dataParallel';
 import { decoderInput } from '../src/model/train/model';
 import { makeTask } from '../src/model/train/tasks';
 import { Trainer } from '../src/model/train/trainer';
@@ -31,16 +31,16 @@ export async function measureTraining(threads: number): Promise<TrainingBench> {
     letsGo.converged.push(done);
   }
   // (b) reverse: held-out token accuracy (100 pairs, teacher forced) checked every 50 steps, until ≥ 95 %
-  const pool = threads > 1 ? new MatmulPool({ threads }) : undefined;
   let reverse: TrainingBench['reverse'];
   {
     const t0 = performance.now();
     const task = makeTask('reverse', 1);
     const t = new Trainer(task, { seed: 1 });
-    if (pool) t.model.product = pool.matmul;
+    const parallel = threads > 1 ? new DataParallelTrainer(t) : undefined;
     let accuracy = 0;
     while (accuracy < 0.95 && (performance.now() - t0) < 300_000) {
-      t.trainStep();
+      if (parallel) await parallel.trainStep();
+      else t.trainStep();
       if (t.step % 50 === 0) accuracy = t.tokenAccuracy(task.heldOut.slice(0, 100));
     }
     const seconds = (performance.now() - t0) / 1000;
@@ -57,19 +57,21 @@ export async function measureTraining(threads: number): Promise<TrainingBench> {
       }
     }
     reverse = { seconds, steps: t.step, accuracy, antiDiagonal: mass / count };
+    await parallel?.close();
   }
   // (c) tatoeba-en-es: steps per second after two warm-up steps
   let tatoeba: TrainingBench['tatoeba'];
   {
     const task = makeTask('tatoeba-en-es');
     const t = new Trainer(task, { seed: 1 });
-    if (pool) t.model.product = pool.matmul;
-    t.trainStep();
-    t.trainStep();
+    const parallel = threads > 1 ? new DataParallelTrainer(t) : undefined;
+    const step = async (): Promise<number> => (parallel ? parallel.trainStep() : t.trainStep());
+    await step();
+    await step();
     const n = 10, t0 = performance.now();
-    for (let i = 0; i < n; i++) t.trainStep();
+    for (let i = 0; i < n; i++) await step();
     tatoeba = { threads, stepsPerSecond: n / ((performance.now() - t0) / 1000), batch: task.hyper.batchSize, vocab: task.config.vocabSize };
+    await parallel?.close();
   }
-  await pool?.close();
   return { letsGo, reverse, tatoeba };
 }

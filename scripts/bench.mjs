@@ -20,6 +20,7 @@ const common = { bundle: true, platform: 'node', format: 'cjs', target: 'node20'
 await Promise.all([
   esbuild.build({ ...common, entryPoints: ['bench/bench.ts'], outfile: join(out, 'bench.js'), external: ['onnxruntime-node'] }),
   esbuild.build({ ...common, entryPoints: ['src/model/kernels/parallel/matmulHelper.ts'], outfile: join(out, 'matmulHelper.js') }),
+  esbuild.build({ ...common, entryPoints: ['src/model/train/gradHelper.ts'], outfile: join(out, 'trainGradHelper.js') }),
 ]);
 const r = spawnSync(process.execPath, ['--enable-source-maps', join(out, 'bench.js'), ...process.argv.slice(2)], { stdio: 'inherit' });
 process.exit(r.status ?? 1);

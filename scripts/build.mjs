@@ -8,6 +8,7 @@
  *   webview/panel/main.ts         -> dist/webview/panel.js        (browser, iife)
  *   webview/sidebar/main.ts       -> dist/webview/sidebar.js      (browser, iife)
  *   src/worker/trainWorker.ts     -> dist/trainWorker.js          (node, cjs; "Train a tiny transformer")
+ *   src/model/train/gradHelper.ts -> dist/trainGradHelper.js      (node, cjs; the second thread of data-parallel training)
  *   webview/train/main.ts         -> dist/webview/train.js        (browser, iife)
  *   webview/styles.css            -> dist/webview/styles.css
  *   test/extension-host/index.ts  -> dist/test/extension-host.js  (node, cjs, vscode external)
@@ -56,6 +57,7 @@ const targets = [
   { name: 'extension', entry: 'src/extension.ts', options: { ...nodeCommon, outfile: 'dist/extension.js', external: ['vscode'] } },
   { name: 'worker', entry: 'src/worker/inferenceWorker.ts', options: { ...nodeCommon, outfile: 'dist/worker.js' } },
   { name: 'train-worker', entry: 'src/worker/trainWorker.ts', options: { ...nodeCommon, outfile: 'dist/trainWorker.js' } },
+  { name: 'train-grad-helper', entry: 'src/model/train/gradHelper.ts', options: { ...nodeCommon, outfile: 'dist/trainGradHelper.js' } },
   { name: 'matmul-helper', entry: 'src/model/kernels/parallel/matmulHelper.ts', options: { ...nodeCommon, outfile: 'dist/matmulHelper.js' } },
   {
     name: 'cli',

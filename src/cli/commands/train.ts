@@ -3,8 +3,9 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { saveMarianFolder } from '../../model/train/save';
 import { TASK_NAMES, makeTask } from '../../model/train/tasks';
 import { Trainer, TrainingDivergedError } from '../../model/train/trainer';
-import { MatmulPool, resolveThreads } from '../../model/kernels/parallel/matmulPool';
-import { THREADS_HELP, positiveInt } from '../common';
+import { resolveThreads } from '../../model/kernels/parallel/matmulPool';
+import { DataParallelTrainer } from '../../model/train/dataParallel';
+import { positiveInt } from '../common';
 
 const nonNegativeInt = (v: string): number => {
   const n = Number(v);
@@ -26,16 +27,14 @@ export function registerTrain(program: Command): void {
     .option('--seed <n>', 'seed of the initial weights and the batch order', nonNegativeInt, 1)
     .option('--lr <x>', "learning rate (default: the task's)", positiveNumber)
     .option('--out <dir>', 'save the trained model there as a Hugging Face Marian folder')
-    .option('--threads <n>', `${THREADS_HELP}; used by the forward pass's products`, positiveInt(16))
+    .option('--threads <n>', 'threads (default: every core, at most 4): 2 or more split each batch between this thread and a helper', positiveInt(16))
     .option('--json', 'print JSON lines (the only output format)', true)
     .action(async (o: { task: string; steps: number; seed: number; lr?: number; out?: string; threads?: number }) => {
       if (!(TASK_NAMES as readonly string[]).includes(o.task)) throw new Error(`unknown task "${o.task}"; tasks: ${TASK_NAMES.join(', ')}`);
       const task = makeTask(o.task, o.seed);
       const trainer = new Trainer(task, { seed: o.seed, lr: o.lr });
-      const threads = resolveThreads(o.threads);
-      // the forward pass's matrix products split over the cores (same numbers as one thread)
-      const pool = threads > 1 ? new MatmulPool({ threads }) : undefined;
-      if (pool) trainer.model.product = pool.matmul;
+      // two threads: each step's batch is split between this thread and a helper (gradients added)
+      const parallel = resolveThreads(o.threads) > 1 && task.hyper.batchSize > 1 ? new DataParallelTrainer(trainer) : undefined;
       const every = Math.max(1, Math.round(o.steps / 20));
       const t0 = performance.now();
       const seconds = (): number => Math.round((performance.now() - t0)) / 1000;
@@ -43,14 +42,14 @@ export function registerTrain(program: Command): void {
       let failure: Error | undefined;
       try {
         for (let s = 1; s <= o.steps; s++) {
-          loss = trainer.trainStep();
+          loss = parallel ? await parallel.trainStep() : trainer.trainStep();
           if (s % every === 0 || s === o.steps) process.stdout.write(JSON.stringify({ step: s, loss, seconds: seconds() }) + '\n');
         }
       } catch (e) {
         if (!(e instanceof TrainingDivergedError)) throw e;
         failure = e;
       } finally {
-        await pool?.close();
+        await parallel?.close();
       }
       // a diverged run still saves its last good weights
       if (o.out) saveMarianFolder(o.out, task, trainer.params);

@@ -140,13 +140,16 @@ export class TrainableMarian {
   /**
    * Hugging Face's training loss for a batch of pairs: labels = target ids + </s>, decoder input = start token +
    * labels without the last; mean cross-entropy over every label token of the batch. Adds the gradients to the
-   * parameters' grads (call params.zeroGrad() first) unless `gradients` is false, and returns the mean loss.
+   * parameters' grads (call params.zeroGrad() first) unless `gradients` is false, and returns the mean loss
+   * (with `totalTokens`, this part's share of the mean over a batch split between threads).
    */
   lossAndGradients(
-    batch: Array<{ sourceIds: number[]; labels: number[] }>, opts: { labelSmoothing?: number; gradients?: boolean } = {},
+    batch: Array<{ sourceIds: number[]; labels: number[] }>,
+    opts: { labelSmoothing?: number; gradients?: boolean; totalTokens?: number } = {},
   ): { loss: number; tokens: number; records: ForwardRecord[] } {
     const V = this.config.vocabSize;
-    const tokens = batch.reduce((a, p) => a + p.labels.length, 0);
+    // part of a larger batch (another thread has the rest): the mean is over all of its tokens
+    const tokens = opts.totalTokens ?? batch.reduce((a, p) => a + p.labels.length, 0);
     let sum = 0;
     const records: ForwardRecord[] = [];
     for (const pair of batch) {

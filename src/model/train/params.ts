@@ -85,12 +85,19 @@ export class MarianParams {
    * `values` gives each tensor (by its name without the `model.` prefix) as float32; the arrays are copied into
    * fresh memory that both `list` and `weights` use.
    */
-  private constructor(readonly config: MarianConfig, values: (name: string) => Float32Array, finalLogitsBias: Float32Array | undefined, storedName: (name: string) => string) {
+  private constructor(
+    readonly config: MarianConfig, values: (name: string) => Float32Array, finalLogitsBias: Float32Array | undefined,
+    storedName: (name: string) => string, share = false,
+  ) {
     const tensors = new Map<string, RawTensor>();
     this.list = parameterShapes(config).map(([name, shape]) => {
       const short = name.slice(PREFIX.length);
-      const value = new Float32Array(new SharedArrayBuffer(shape.reduce((a, b) => a * b, 1) * 4));
-      value.set(values(short));
+      let value = values(short);
+      if (!share) {
+        // shared memory, so a helper thread can read the same weights (see dataParallel.ts)
+        value = new Float32Array(new SharedArrayBuffer(shape.reduce((a, b) => a * b, 1) * 4));
+        value.set(values(short));
+      }
       tensors.set(name, { dtype: 'F32', shape, bytes: new Uint8Array(value.buffer) });
       const decay = name.endsWith('.weight') && !name.includes('layer_norm');
       return { name: storedName(short), shape, value, grad: new Float64Array(value.length), decay };
@@ -137,6 +144,18 @@ export class MarianParams {
     };
     // buildMarianWeights checked every shape; read each tensor by its stored name
     return new MarianParams(cfg, (n) => toFloat32(tensors.get(stored(n))!), loaded.finalLogitsBias, stored);
+  }
+
+  /**
+   * Another thread's view of the same model: `values` are the shared-memory arrays of `list` (in order), used in
+   * place; `grads` (shared too) become the gradient buffers, so the owner can add them up.
+   */
+  static sharedView(cfg: MarianConfig, values: Float32Array[], grads: Float64Array[]): MarianParams {
+    const order = parameterShapes(cfg).map(([n]) => n.slice(PREFIX.length));
+    const byName = new Map(order.map((n, i) => [n, values[i]]));
+    const p = new MarianParams(cfg, (n) => byName.get(n)!, undefined, (n) => PREFIX + n, true);
+    p.list.forEach((param, i) => (param.grad = grads[i]));
+    return p;
   }
 
   /** A tensor by its name without the `model.` prefix, e.g. `encoder.layers.0.fc1.weight`. */

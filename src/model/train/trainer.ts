@@ -36,7 +36,7 @@ export class Trainer {
   }
 
   /** The next batch: the training pairs in a seeded shuffled order, reshuffled each epoch. */
-  private nextBatch(): TaskPair[] {
+  nextBatch(): TaskPair[] {
     const { train } = this.task, size = Math.min(this.task.hyper.batchSize, train.length);
     const batch: TaskPair[] = [];
     while (batch.length < size) {
@@ -57,6 +57,11 @@ export class Trainer {
     const batch = this.nextBatch();
     this.params.zeroGrad();
     const { loss } = this.model.lossAndGradients(batch.map((p) => ({ sourceIds: p.sourceIds, labels: p.labels })), { labelSmoothing: this.task.hyper.labelSmoothing });
+    return this.finishStep(loss);
+  }
+
+  /** Checks the batch's loss and the gradients now in the parameters, then updates the weights. */
+  finishStep(loss: number): number {
     const step = this.step + 1;
     // check before updating, so a bad step leaves the last good weights untouched
     if (!Number.isFinite(loss)) throw new TrainingDivergedError(step, `loss (${loss})`);

@@ -136,3 +136,22 @@ describe('training with the matmul pool', () => {
     }
   });
 });
+
+describe('data-parallel training (two threads)', () => {
+  test('each batch split with a helper thread: the same losses as one thread', async () => {
+    const { DataParallelTrainer } = await import('../../../../src/model/train/dataParallel');
+    const task = reverseTask(1);
+    const one = new Trainer(task, { seed: 5 });
+    const two = new DataParallelTrainer(new Trainer(task, { seed: 5 }));
+    try {
+      for (let s = 0; s < 4; s++) {
+        const a = one.trainStep(), b = await two.trainStep();
+        // the gradient sums are added in another order: equal up to rounding
+        assert.ok(Math.abs(a - b) < 1e-9 * a, `step ${s}: ${a} vs ${b}`);
+      }
+      assert.equal(two.trainer.step, 4);
+    } finally {
+      await two.close();
+    }
+  });
+});
