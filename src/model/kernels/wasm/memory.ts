@@ -23,8 +23,10 @@ export class WasmArena {
    * A memory for about `bytes` of data, able to grow to `maxPages`. Throws WasmMemoryTooSmall when `bytes` cannot
    * fit or the runtime refuses the reservation.
    */
-  constructor(bytes: number, maxPages = MAX_PAGES) {
+  constructor(bytes: number, maxPages?: number) {
     const initial = Math.ceil((bytes + PAGE) / PAGE); // + one page: address 0 stays unused and a little room
+    // room to grow: F16/BF16 widened to twice the file, scratch rows, the pool's scratch (+256 MB); reserved, not used
+    maxPages ??= Math.min(MAX_PAGES, 2 * initial + 4096);
     if (initial > maxPages) throw new WasmMemoryTooSmall(`${(bytes / 2 ** 20).toFixed(0)} MB exceed WebAssembly's ${(maxPages * PAGE / 2 ** 30).toFixed(0)} GiB memory`);
     try {
       this.memory = new WebAssembly.Memory({ initial, maximum: maxPages, shared: true });
