@@ -135,8 +135,13 @@ export class TokensSection implements Section {
  */
 export function glossaryText(explanation: Explanation): string {
   const parts: string[] = [];
-  if (explanation.sourcePieces.some((p) => p.startsWith('▁'))) {
-    parts.push('“▁” marks the start of a word: SentencePiece writes the space before a word as ▁, so “▁tiger” is a whole word and “s” continues the one before.');
+  const pieces = explanation.sourcePieces;
+  const word = pieces.find((p) => p.startsWith('▁') && p.length > 1);
+  if (word) {
+    // Examples from this very sentence: a word-start piece and, when there is one, a piece that continues a word.
+    const cont = pieces.find((p, i) => i > 0 && !p.startsWith('▁') && /\p{L}/u.test(p) && !/^<.*>$/.test(p));
+    const example = cont ? `“${word}” starts a word and “${cont}” continues the one before it` : `“${word}” starts a word`;
+    parts.push(`“▁” marks the start of a word (SentencePiece writes the space before a word as ▁): ${example}.`);
   }
   const start = explanation.targetPieces[0];
   if (typeof start === 'string') {

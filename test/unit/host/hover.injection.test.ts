@@ -71,6 +71,8 @@ function fakeDocument(text: string, uri = 'file:///work/hostile.txt') {
   const lineText = (line: number) => text.slice(starts[line], (starts[line + 1] ?? text.length + 1) - 1);
   return {
     uri: { toString: () => uri, scheme: 'file' },
+    languageId: 'plaintext',
+    lineCount: starts.length,
     positionAt,
     offsetAt,
     getText: (r?: Range) => (r ? text.slice(offsetAt(r.start), offsetAt(r.end)) : text),
@@ -144,7 +146,8 @@ describe('hover provider on a hostile document (real engine, stand-in vscode)', 
       assert.equal(r.links.length, 1, `exactly one link: ${r.links.join(' ')}`);
       assert.ok(r.links[0].startsWith(`command:${COMMANDS.openFromHover}?`), r.links[0]);
       const args = JSON.parse(decodeURIComponent(r.links[0].slice(r.links[0].indexOf('?') + 1)));
-      assert.deepEqual(Object.keys(args[0]).sort(), ['end', 'start', 'uri']);
+      assert.deepEqual(Object.keys(args[0]).sort(), ['end', 'offset', 'start', 'uri']);
+      assert.ok(Number.isInteger(args[0].offset) && args[0].offset >= 0, 'the hovered word\'s offset in its sentence');
       for (const tag of ['img', 'script', 'iframe', 'code', 'strong', 'del', 'h1', 'h2', 'h3']) assert.ok(!r.tags.has(tag), `<${tag}> rendered`);
       assert.ok(r.text.includes(`Attention Lens: ${word}`), 'the hovered word is shown as typed');
     });
