@@ -27,12 +27,12 @@ function boot() {
   open.push(dom);
   const win = dom.window as unknown as Window & typeof globalThis;
   const api = fakeVsCodeApi<never>();
-  startPanel(win.document, api);
+  const app = startPanel(win.document, api);
   const $ = (sel: string) => win.document.querySelector<HTMLElement>(sel);
   const $$ = (sel: string) => Array.from(win.document.querySelectorAll<HTMLElement>(sel));
   const send = (data: unknown) => win.dispatchEvent(new win.MessageEvent('message', { data }));
   const sent = <T extends FromWebviewMessage['type']>(type: T) => api.posted.filter((m) => (m as FromWebviewMessage).type === type) as Array<Extract<FromWebviewMessage, { type: T }>>;
-  return { win, $, $$, send, sent, errors };
+  return { win, app, $, $$, send, sent, errors };
 }
 
 describe('formatProb', () => {
@@ -111,7 +111,9 @@ describe('head view', () => {
     const e = explain(lm, 'The lion kills the tiger.');
     const h = boot();
     h.send({ type: 'explanation', requestId: 1, explanation: e });
-    const cross = e.attentions.cross, layer = cross.layers - 1;
+    // it starts on the panel's kind and layer
+    const view = (h.$('#hv-kind') as HTMLSelectElement).value as 'encoder' | 'decoder' | 'cross';
+    const cross = e.attentions[view], layer = Number((h.$('#hv-layer') as HTMLSelectElement).value);
     let expected = 0;
     for (let hd = 0; hd < cross.heads; hd++) for (const w of headMatrix(cross, layer, hd)) if (w >= MIN_LINE_WEIGHT) expected++;
     assert.equal(h.$$('#hv-drawing line').length, expected);
@@ -127,7 +129,7 @@ describe('head view', () => {
     h.$('#hv-export-svg')!.click();
     const exp = h.sent('export');
     assert.equal(exp.length, 1);
-    assert.equal(exp[0].fileName, 'head-view-cross-layer3.svg');
+    assert.equal(exp[0].fileName, `head-view-${view}-layer${layer + 1}.svg`);
     assert.match(exp[0].data, /<line/);
     // the encoder kind draws source tokens on both sides
     const kind = h.$('#hv-kind') as HTMLSelectElement;
@@ -135,6 +137,11 @@ describe('head view', () => {
     kind.dispatchEvent(new h.win.Event('change'));
     assert.equal(h.$$('#hv-drawing text.hv-k').length, e.sourcePieces.length);
     assert.equal(h.$$('#hv-drawing text.hv-q').length, e.sourcePieces.length);
+    // choosing a kind and layer in the panel's main view moves the head view there too
+    h.app.updateView({ kind: 'decoder', layer: 1 });
+    assert.equal((h.$('#hv-kind') as HTMLSelectElement).value, 'decoder');
+    assert.equal((h.$('#hv-layer') as HTMLSelectElement).value, '1');
+    assert.equal(h.$$('#hv-drawing text.hv-q').length, e.attentions.decoder.queryLen);
   });
 });
 

@@ -104,8 +104,25 @@ export class HeadView {
 
   render(e: Explanation): void {
     this.current = e;
+    // start on the panel's kind and layer
+    const view = this.ctx.view();
+    this.kind = view.kind;
+    this.layer = view.layer;
     this.kindSelect.value = this.kind;
     this.resetHeads();
+    this.draw();
+  }
+
+  /** The panel's main view chose another kind or layer: draw that one here too. */
+  follow(kind: AttentionKindName, layer: number): void {
+    if (!this.current || (kind === this.kind && layer === this.layer)) return;
+    const changedKind = kind !== this.kind;
+    this.kind = kind;
+    this.layer = layer;
+    this.kindSelect.value = kind;
+    if (changedKind) this.resetHeads();
+    const k = this.kindData();
+    if (k && layer < k.layers) this.layerSelect.value = String(layer);
     this.draw();
   }
 

@@ -52,8 +52,9 @@ export class WhySection implements Section {
     this.compare.suggest(e.sourceText);
   }
 
-  update(_view: PanelViewState): void {
-    // these views keep their own choices (kind, layer, heads) apart from the detail view's
+  update(view: PanelViewState, previous: PanelViewState | undefined): void {
+    // the head view follows the kind and layer chosen in the panel (and keeps its own choice otherwise)
+    if (!previous || view.kind !== previous.kind || view.layer !== previous.layer) this.heads.follow(view.kind, view.layer);
   }
 
   recolor(): void {
