@@ -15,6 +15,7 @@ import * as vm from 'node:vm';
 import { findBundledModel } from '../src/model/loading/bundledModel';
 import { explain } from '../src/model/explain/explain';
 import { loadModelFolder } from '../src/model/loading/loadModel';
+import type { KernelPath } from '../src/model/kernels/kernelChoice';
 import { MatmulPool } from '../src/model/kernels/parallel/matmulPool';
 import { loadMarianNetwork } from '../src/model/loading/loadNetwork';
 import { buildZip, pickle, writeSafetensors } from '../test/helpers/modelFiles';
@@ -169,6 +170,9 @@ export interface OpusShapedExplain {
   cpuMs: number[];
   /** The same with the products split over more threads (bit-identical explanation checked). */
   multi: Array<{ threads: number; wallMs: number[]; cpuMs: number[]; identical: boolean }>;
+  /** The kernel path of wallMs/cpuMs/multi (the default one), and every measured path's figures. */
+  kernel: KernelPath;
+  byKernel: Array<{ kernel: KernelPath; wallMs: number[]; cpuMs: number[]; identical: boolean; multi: OpusShapedExplain['multi'] }>;
 }
 
 /**
@@ -207,17 +211,27 @@ export async function measureOpusShapedExplain(text: string, { sourceTokens = 20
       }
       return { wallMs, cpuMs };
     };
-    const { wallMs, cpuMs } = timed();
-    const multi: OpusShapedExplain['multi'] = [];
     const same = (e: object) => JSON.stringify({ ...e, timingsMs: undefined });
-    for (const n of threads) {
-      const pool = new MatmulPool({ threads: n });
-      lm.model.useMatmulPool(pool);
+    // every kernel path (default first) over the same weights, each checked against the default path's explanation
+    const simd = lm.model.simdKernel, defaultKernel = lm.model.kernelPath;
+    const byKernel: OpusShapedExplain['byKernel'] = [];
+    for (const kernel of (simd ? ['simd', 'js'] : ['js']) as KernelPath[]) {
+      lm.model.useKernel(kernel === 'simd' ? simd : undefined);
       const identical = same(explain(lm, text, opts)) === same(probe); // also the warm-up
-      multi.push({ threads: n, ...timed(), identical });
-      lm.model.useMatmulPool(undefined);
-      await pool.close();
+      const one = timed();
+      const multi: OpusShapedExplain['multi'] = [];
+      for (const n of threads) {
+        const pool = new MatmulPool({ threads: n });
+        lm.model.useMatmulPool(pool);
+        const same2 = same(explain(lm, text, opts)) === same(probe); // also the warm-up
+        multi.push({ threads: n, ...timed(), identical: same2 });
+        lm.model.useMatmulPool(undefined);
+        await pool.close();
+      }
+      byKernel.push({ kernel, ...one, identical, multi });
     }
+    lm.model.useKernel(simd);
+    const { wallMs, cpuMs, multi } = byKernel[0];
     return {
       params: opusShapedTensors().reduce((a, t) => a + t.shape.reduce((x, y) => x * y, 1), 0),
       fileMB: round(fs.statSync(file).size / MB),
@@ -229,6 +243,8 @@ export async function measureOpusShapedExplain(text: string, { sourceTokens = 20
       wallMs,
       cpuMs,
       multi,
+      kernel: defaultKernel,
+      byKernel,
     };
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
