@@ -3,13 +3,13 @@
  * progress notification, and turning worker errors into user-facing text. One instance per window.
  */
 import * as os from 'node:os';
-import { Worker } from 'node:worker_threads';
 import * as vscode from 'vscode';
 import type { Explanation } from '../shared/explanation';
 import type { Trace, TraceSide } from '../shared/trace';
 import { ModelRequestError, modelKey, type LoadedInfo } from '../worker/workerProtocol';
 import { ModelClient, describeModelError, notificationText, type CancellationLike } from './modelClient';
 import { SECTION, readSettings, resolveModelDir, resultsChanged, resultsKey, type LensSettings, type ResolvedModel } from './settings';
+import { CONSENT_KEY, startInferenceWorker, workspaceModelDecision, type ModelConsent, type SettingOrigins } from './workspaceModel';
 
 export type ModelState =
   | { kind: 'idle'; model: ResolvedModel }
@@ -43,10 +43,13 @@ export class ModelService implements vscode.Disposable {
   constructor(
     private readonly extensionUri: vscode.Uri,
     private readonly log: vscode.LogOutputChannel,
+    /** Where the answer to "load the model folder this workspace's settings name?" is kept (see workspaceModel.ts). */
+    private readonly workspaceState?: vscode.Memento,
   ) {
     const workerPath = vscode.Uri.joinPath(extensionUri, 'dist', 'worker.js').fsPath;
     this.client = new ModelClient({
-      createWorker: (init) => new Worker(workerPath, { workerData: init, name: 'attention-lens-inference' }),
+      // with V8 resource limits: memory exhaustion ends the worker (replaced on the next request), not the host
+      createWorker: (init) => startInferenceWorker(workerPath, init),
       log: (m) => this.log.info(m),
     });
     this.currentSettings = this.readSettings();
@@ -73,19 +76,20 @@ export class ModelService implements vscode.Disposable {
     return this.currentState;
   }
 
-  get bundledDir(): string {
-    return vscode.Uri.joinPath(this.extensionUri, 'media', 'model').fsPath;
-  }
-
   /** Model and settings the next results are computed with (see `resultsKey`): what result caches are keyed by. */
   get resultsKey(): string {
     return resultsKey({ settings: this.currentSettings, model: this.currentModel });
   }
 
+  get bundledDir(): string {
+    return vscode.Uri.joinPath(this.extensionUri, 'media', 'model').fsPath;
+  }
+
   /** Loads the configured model if the worker does not hold it yet; the first load shows a notification. */
   async ensureLoaded(progress: 'notification' | 'silent' = 'notification'): Promise<LoadedInfo> {
+    await this.checkWorkspaceModel();
     const model = this.currentModel;
-    const ref = { dir: model.dir, name: model.name };
+    const ref = { dir: model.dir, name: model.name, kernel: this.currentSettings.kernel };
     const loaded = this.client.loaded;
     if (loaded && this.client.isLoaded(ref)) {
       if (this.currentState.kind !== 'ready') this.setState({ kind: 'ready', model, info: loaded });
@@ -97,7 +101,8 @@ export class ModelService implements vscode.Disposable {
       const promise = this.client.load(ref).then(
         (info) => {
           if (this.currentModel === model) this.setState({ kind: 'ready', model, info });
-          this.log.info(`loaded ${info.summary.name} from ${info.folder} in ${info.loadMs} ms`);
+          this.log.info(`loaded ${info.summary.name} from ${info.folder} in ${info.loadMs} ms (${info.kernel?.path ?? 'js'} kernels)`);
+          if (info.kernel?.note) this.log.warn(info.kernel.note); // the one line: no WebAssembly SIMD, or too large for its memory
           return info;
         },
         (err: unknown) => {
@@ -127,7 +132,7 @@ export class ModelService implements vscode.Disposable {
     const name = vscode.Uri.file(dir).path.split('/').filter(Boolean).pop() ?? dir;
     const info = await vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: notificationText(`Attention Lens: checking model folder “${name}”…`) },
-      () => this.client.load({ dir, name }),
+      () => this.client.load({ dir, name, kernel: this.currentSettings.kernel }),
     );
     return info;
   }
@@ -140,7 +145,7 @@ export class ModelService implements vscode.Disposable {
     const s = this.currentSettings;
     const model = this.currentModel;
     return this.client.explain(
-      { dir: model.dir, name: model.name },
+      { dir: model.dir, name: model.name, kernel: s.kernel },
       text,
       {
         numBeams: overrides.numBeams ?? s.beams,
@@ -160,7 +165,40 @@ export class ModelService implements vscode.Disposable {
   async trace(explanation: Pick<Explanation, 'sourceIds' | 'targetIds'>, side: TraceSide, token: number, lane: Lane): Promise<Trace> {
     await this.ensureLoaded('silent');
     const model = this.currentModel;
-    return this.client.trace({ dir: model.dir, name: model.name }, explanation.sourceIds, explanation.targetIds, side, token, { lane });
+    return this.client.trace({ dir: model.dir, name: model.name, kernel: this.currentSettings.kernel }, explanation.sourceIds, explanation.targetIds, side, token, { lane });
+  }
+
+  private consentPrompt: Promise<void> | undefined;
+
+  /**
+   * A model folder set by the workspace's settings (not the user's) is loaded only after the user agrees, once per
+   * workspace and folder; declined, the bundled model is used. One question at a time, whoever asks.
+   */
+  private checkWorkspaceModel(): Promise<void> {
+    const model = this.currentModel;
+    const origins = vscode.workspace.getConfiguration(SECTION).inspect<string>('modelPath') as SettingOrigins | undefined;
+    const consent = this.workspaceState?.get<ModelConsent>(CONSENT_KEY);
+    const decision = workspaceModelDecision(origins, model.dir, model.bundled, consent);
+    if (decision === 'load') return Promise.resolve();
+    const useBundled = (): void => {
+      if (this.currentModel !== model) return;
+      this.log.info(`not loading ${model.dir} (set by this workspace's settings): using the bundled model`);
+      this.currentModel = resolveModelDir('', this.bundledDir, undefined, os.homedir());
+      this.setState({ kind: 'idle', model: this.currentModel });
+    };
+    if (decision === 'bundled') return Promise.resolve(useBundled());
+    this.consentPrompt ??= (async () => {
+      const answer = await vscode.window.showWarningMessage(
+        notificationText(`This workspace's settings ask Attention Lens to load the model in “${model.dir}”. Load files from that folder?`),
+        { modal: true, detail: 'Model files from a repository may be hostile. Choose “Use bundled model” unless you trust this folder.' },
+        'Load model',
+        'Use bundled model',
+      );
+      const allowed = answer === 'Load model';
+      await this.workspaceState?.update(CONSENT_KEY, { dir: model.dir, allowed } satisfies ModelConsent);
+      if (!allowed) useBundled();
+    })().finally(() => (this.consentPrompt = undefined));
+    return this.consentPrompt;
   }
 
   cancel(lane: Lane): void {
@@ -186,14 +224,15 @@ export class ModelService implements vscode.Disposable {
     const before = { settings: previous, model: this.currentModel };
     this.currentSettings = this.readSettings();
     const model = this.resolveModel(this.currentSettings);
-    const modelChanged = model.dir !== this.currentModel.dir || model.name !== this.currentModel.name;
+    // a new kernel setting loads the model again (it decides where the weights live); results stay the same
+    const modelChanged = model.dir !== this.currentModel.dir || model.name !== this.currentModel.name || this.currentSettings.kernel !== previous.kernel;
     if (modelChanged) {
       const wasWarm = this.currentState.kind === 'ready' || this.currentState.kind === 'loading';
       this.log.info(`model folder changed to ${model.dir}`);
       this.currentModel = model;
       this.client.cancelAll();
       this.setState({ kind: 'idle', model });
-      if (wasWarm || this.client.isLoaded({ dir: model.dir, name: model.name })) {
+      if (wasWarm || this.client.isLoaded({ dir: model.dir, name: model.name, kernel: previous.kernel })) {
         // Reload right away so a broken folder is reported now, not at the next request.
         this.ensureLoaded('notification').catch((err: unknown) => {
           if (err instanceof ModelRequestError && err.kind === 'cancelled') return;

@@ -2,7 +2,8 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { explain } from '../../model';
 import { explanationToJson } from '../../shared/attention';
-import { MODEL_HELP, THREADS_HELP, loadCliModel, positiveInt, readStdin, useThreads } from '../common';
+import { KERNEL_HELP, MODEL_HELP, THREADS_HELP, kernelSetting, loadCliModel, positiveInt, readStdin, useThreads } from '../common';
+import type { KernelSetting } from '../../model/kernels/kernelChoice';
 
 export function registerExplain(program: Command): void {
   program
@@ -13,13 +14,15 @@ export function registerExplain(program: Command): void {
     .option('--model <dir>', MODEL_HELP)
     .option('--beams <n>', 'beam size (1 = greedy)', positiveInt(16), 1)
     .option('--top-k <k>', 'candidates recorded per decoding step', positiveInt(100), 5)
-    .option('--max-tokens <n>', 'source token budget; longer input is truncated', positiveInt(100000))
+    // the extension's default (attentionLens.maxTokens): explanations grow with the square of the length
+    .option('--max-tokens <n>', 'source token budget; longer input is truncated (default 128, as in the extension)', positiveInt(100000), 128)
     .option('--threads <n>', THREADS_HELP, positiveInt(16))
+    .option('--kernel <path>', KERNEL_HELP, kernelSetting, 'auto')
     .option('--target <text>', 'score this translation (teacher forcing) instead of generating one: "forced": true, each step gives the probability and rank of the given token')
-    .action(async (words: string[], o: { model?: string; beams: number; topK: number; maxTokens?: number; threads?: number; target?: string }) => {
+    .action(async (words: string[], o: { kernel: KernelSetting; model?: string; beams: number; topK: number; maxTokens: number; threads?: number; target?: string }) => {
       const text = words.length ? words.join(' ') : (await readStdin()).trim();
       if (!text) throw new InvalidArgumentError('nothing to explain: give a sentence or pipe one on stdin');
-      const lm = loadCliModel(o.model);
+      const lm = loadCliModel(o.model, o.kernel);
       const pool = useThreads(lm, o.threads);
       const e = explain(lm, text, { numBeams: o.beams, topK: o.topK, maxSourceTokens: o.maxTokens, target: o.target });
       await pool?.close();

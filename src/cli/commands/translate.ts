@@ -1,9 +1,9 @@
 /** `attention-lens translate`: one translation per input line. */
 import type { Command } from 'commander';
-import * as readline from 'node:readline';
 import { translate } from '../../model';
 import { splitSentences } from '../../model/text/sentences';
-import { MODEL_HELP, THREADS_HELP, loadCliModel, positiveInt, useThreads } from '../common';
+import { KERNEL_HELP, MODEL_HELP, THREADS_HELP, kernelSetting, loadCliModel, positiveInt, readLines, useThreads, writeOut } from '../common';
+import type { KernelSetting } from '../../model/kernels/kernelChoice';
 
 export function registerTranslate(program: Command): void {
   program
@@ -13,16 +13,17 @@ export function registerTranslate(program: Command): void {
     .option('--beams <n>', 'beam size (1 = greedy)', positiveInt(16), 1)
     .option('--max-new-tokens <n>', 'generated-token limit (default: the model\'s max_length)', positiveInt(4096))
     .option('--threads <n>', THREADS_HELP, positiveInt(16))
+    .option('--kernel <path>', KERNEL_HELP, kernelSetting, 'auto')
     .option('--split', 'each line may hold several sentences: translate each on its own and join the translations with one space')
-    .action(async (o: { model?: string; beams: number; maxNewTokens?: number; threads?: number; split?: boolean }) => {
-      const lm = loadCliModel(o.model);
+    .action(async (o: { kernel: KernelSetting; model?: string; beams: number; maxNewTokens?: number; threads?: number; split?: boolean }) => {
+      const lm = loadCliModel(o.model, o.kernel);
       const pool = useThreads(lm, o.threads);
-      const rl = readline.createInterface({ input: process.stdin, crlfDelay: Infinity });
-      for await (const line of rl) {
+      // only LF and CRLF end a line (a lone CR does not); each line at most MAX_LINE_BYTES
+      for await (const line of readLines()) {
         const one = (text: string) => translate(lm, text, { numBeams: o.beams, maxNewTokens: o.maxNewTokens }).text;
         // Marian models are sentence translators: with --split a line is cut into sentences first.
         const out = line.trim() === '' ? '' : o.split ? splitSentences(line).map((s) => one(s.text)).join(' ') : one(line);
-        process.stdout.write(out + '\n');
+        await writeOut(out + '\n');
       }
       await pool?.close();
     });
