@@ -53,7 +53,8 @@ export function activate(context: vscode.ExtensionContext): void {
     vscode.commands.registerCommand(COMMANDS.openFromHover, guarded('open from hover', (arg: unknown) => openFromHover(arg))),
     vscode.window.registerWebviewPanelSerializer(VIEWS.panel, {
       deserializeWebviewPanel: async (panel) => {
-        AttentionPanel.revive(panel, deps);
+        const source = AttentionPanel.revive(panel, deps).restoredSource;
+        if (source) void explainer.explainAgain(source).catch((err: unknown) => log.warn(`could not explain the restored panel's text again: ${String(err)}`));
       },
     }),
     vscode.window.registerWebviewViewProvider(VIEWS.translation, translation),

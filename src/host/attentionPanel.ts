@@ -158,6 +158,11 @@ export class AttentionPanel implements vscode.Disposable {
     return this.lastShown;
   }
 
+  /** Where the text of a panel restored after a window reload came from (its webview kept only the view). */
+  get restoredSource(): PanelSource | undefined {
+    return this.lastShown ? undefined : this.source;
+  }
+
   /** Starts a new request: sets the title and shows progress. Returns the id later messages carry. */
   begin(title: string, message = 'Running the model…'): number {
     const requestId = ++AttentionPanel.requestCounter;

@@ -4,7 +4,7 @@
  */
 import * as vscode from 'vscode';
 import type { Explanation } from '../shared/explanation';
-import { AttentionPanel, panelTitle, type PanelDeps } from './attentionPanel';
+import { AttentionPanel, panelTitle, type PanelDeps, type PanelSource } from './attentionPanel';
 import type { ExplanationStore } from './explanationStore';
 import { describeModelError } from './modelClient';
 import type { ModelService } from './modelService';
@@ -49,6 +49,23 @@ export class ExplainController {
 
   get lastErrorMessage(): string | undefined {
     return this.lastError;
+  }
+
+  /**
+   * A panel restored after a window reload: its webview saved only its view, so the text it showed is explained
+   * again (when the document still holds it where it was).
+   */
+  async explainAgain(source: PanelSource): Promise<void> {
+    let doc: vscode.TextDocument;
+    try {
+      doc = await vscode.workspace.openTextDocument(vscode.Uri.parse(source.uri, true));
+    } catch {
+      return; // the file is gone: the panel keeps its hint
+    }
+    const span = { start: source.start, end: source.start + source.text.length, text: source.text };
+    if (doc.getText(new vscode.Range(doc.positionAt(span.start), doc.positionAt(span.end))) !== span.text) return;
+    const plan = planSentences(span, doc.languageId, this.deps.models.settings.codeText);
+    if (plan.sentences.length > 0) await this.show({ uri: doc.uri, span, sentences: plan.sentences, planNotice: plan.notice });
   }
 
   /** The command handler. Resolves when the panel has the result (or the failure was reported). */

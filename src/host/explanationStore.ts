@@ -1,6 +1,7 @@
 /**
  * Remembers the most recently explained document ranges so hovers inside them reuse the exact
- * explanation the user is looking at. Pure: URIs are strings, offsets are document offsets.
+ * explanation the user is looking at. Cleared when a setting that changes results changes (settings.ts
+ * `resultsChanged`). Pure: URIs are strings, offsets are document offsets.
  */
 import type { Explanation } from '../shared/explanation';
 import type { TextSpan } from './selection';

@@ -1,6 +1,7 @@
 /**
- * The panel webview: owns the explanation and view state, routes host messages, persists state,
- * and asks each section to render or update.
+ * The panel webview: owns the explanation (its attention and positions as the Float32Arrays the host sent) and the
+ * view state, routes host messages, persists the view (never the data: the host sends that again), and asks each
+ * section to render or update.
  */
 import type { Explanation } from '../../src/shared/explanation';
 import type { FromWebviewMessage, PanelViewState, ToWebviewMessage } from '../../src/shared/protocol';
@@ -16,11 +17,12 @@ import { PeSection } from './pe';
 import { SentenceList } from './sentences';
 import { defaultViewState, explanationIdentity, isExplanationLike, readPersisted, sanitizeView, viewsEqual, type PersistedPanelState } from './state';
 import { StepsSection } from './steps';
+import { PAINTED_MARK, RECEIVED_MARK, markTime } from './timingMarks';
 import { TokensSection } from './tokens';
 import { WalkthroughSection, connectWalkthrough, isTraceLike } from './walkthrough/walkthrough';
 import { WhySection } from './why/whySection';
 
-/** Delay before the (possibly large) state is written with setState after a view change. */
+/** Delay before the view state is written with setState after a view change. */
 export const PERSIST_DELAY_MS = 250;
 
 /** What an empty panel says: the command as the palette lists it (category: title) and its key. */
@@ -126,6 +128,7 @@ export class PanelApp implements PanelContext {
     switch (msg.type) {
       case 'explanation': {
         if (!this.acceptRequest(msg.requestId)) return;
+        markTime(RECEIVED_MARK);
         if (!isExplanationLike(msg.explanation)) {
           this.showError('Received malformed explanation data.');
           return;
@@ -147,6 +150,8 @@ export class PanelApp implements PanelContext {
         this.shownIdentity = explanationIdentity(msg.explanation);
         this.post({ type: 'viewState', state: this.viewState });
         this.schedulePersist();
+        // the frame after this one shows the new explanation (read by the end-to-end timing test)
+        this.doc.defaultView?.requestAnimationFrame?.(() => markTime(PAINTED_MARK));
         break;
       }
       case 'progress':

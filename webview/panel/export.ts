@@ -1,6 +1,7 @@
 /**
- * Export buttons: PNG of the large heatmap canvas, an SVG built with DOM APIs, and the explanation as JSON.
- * The data goes to the host, which asks where to save it.
+ * Export buttons: PNG of the large heatmap canvas, an SVG built with DOM APIs, and the explanation as JSON (typed
+ * arrays as number arrays, the layout of the CLI's `explain --json`). The data goes to the host, which asks where to
+ * save it.
  */
 import { explanationToJson } from '../../src/shared/attention';
 import type { FromWebviewMessage } from '../../src/shared/protocol';
