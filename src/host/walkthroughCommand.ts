@@ -8,7 +8,7 @@ export async function walkThroughExample(explainer: ExplainController): Promise<
   const text = WALKTHROUGH_EXAMPLE;
   // the sentence in an editor of its own, so the reader can change it and explain it again
   const doc = await vscode.workspace.openTextDocument({ content: text, language: 'plaintext' });
-  const editor = await vscode.window.showTextDocument(doc, { preview: true });
+  const editor = await vscode.window.showTextDocument(doc, { viewColumn: vscode.ViewColumn.One, preview: true });
   editor.selection = new vscode.Selection(doc.positionAt(0), doc.positionAt(text.length));
   await explainer.show({ uri: doc.uri, span: { start: 0, end: text.length, text } });
   const panel = AttentionPanel.current;

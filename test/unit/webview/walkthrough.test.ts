@@ -184,6 +184,8 @@ describe('walk-through view', () => {
 
   it('the decoder side: the causal mask, the cross-attention between (6) and (7), and (8) the logits with the next token', () => {
     const h = shown(target);
+    assert.equal(target.logits!.nextPiece, e.targetPieces[2]);
+    assert.match(h.$('#wt-title')!.textContent!, new RegExp(`Decoder input token 1 ${e.targetPieces[1]} of 3, through 3 decoder layers: it predicts the next target token, \\${e.targetPieces[2]}\\.`));
     goTo(h, 3, 'masked');
     const masked = h.$$('#wt-scores tr.wt-masked');
     assert.equal(masked.length, target.target.ids.length - 2, 'later target tokens are masked');

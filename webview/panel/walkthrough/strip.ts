@@ -43,6 +43,8 @@ export interface StripOptions {
   cellLabel?: (i: number) => string;
   /** Dimensions after which a separator is drawn (e.g. head boundaries of a concatenation). */
   groupSize?: number;
+  /** One short header line (for lists of small vectors): the colour range goes to the tooltip. */
+  compact?: boolean;
 }
 
 /** Builds a strip for `values`; the returned element is focusable and self-contained. */
@@ -67,7 +69,13 @@ export function colorStrip(doc: Document, values: ArrayLike<number>, o: StripOpt
   const zoom = el(doc, 'button', { className: 'wt-zoom', text: 'Zoom', attrs: { type: 'button', 'aria-pressed': 'false', title: 'Widen the cells to pick single numbers' } });
   const range = el(doc, 'span', { className: 'wt-strip-range', text: `colour: −${short(max)} … 0 … +${short(max)}` });
   const head = el(doc, 'div', { className: 'wt-strip-head' });
-  head.append(caption, range, zoom);
+  if (o.compact) {
+    caption.textContent = o.label;
+    cells.title = range.textContent ?? '';
+    head.append(caption, zoom);
+  } else {
+    head.append(caption, range, zoom);
+  }
 
   const cellEls: HTMLElement[] = [];
   for (let i = 0; i < n; i++) {
@@ -79,7 +87,7 @@ export function colorStrip(doc: Document, values: ArrayLike<number>, o: StripOpt
   }
   let cursor = -1;
   const show = (i: number) => {
-    readout.textContent = i >= 0 ? `${label(i)}: ${exact(values[i])}` : 'Hover a cell or focus the strip and use ←/→ for exact values.';
+    readout.textContent = i >= 0 ? `${label(i)}: ${exact(values[i])}` : '';
   };
   const moveTo = (i: number) => {
     if (cursor >= 0) cellEls[cursor]?.classList.remove('wt-cursor');

@@ -164,14 +164,22 @@ export class WalkthroughSection {
     this.status.textContent = '';
     const side = trace.side === 'source' ? 'source' : 'target';
     const pieces = trace.side === 'source' ? trace.source.pieces : trace.target.pieces;
-    const next = trace.side === 'target' ? ` — it predicts the next target token` : '';
+    const nextPiece = trace.side === 'target' ? (trace.logits?.nextPiece ?? trace.target.pieces[trace.token + 1]) : undefined;
     clear(this.title);
     this.title.append(`${side === 'source' ? 'Source' : 'Decoder input'} token ${trace.token} `);
     const tok = el(this.ctx.doc, 'span', { className: 'wt-token' });
     appendPiece(this.ctx.doc, tok, pieces[trace.token] ?? '');
-    this.title.append(tok, ` of ${pieces.length}${next}, through ${trace.layers.length} ${side === 'source' ? 'encoder' : 'decoder'} layers.`);
+    this.title.append(tok, ` of ${pieces.length}, through ${trace.layers.length} ${side === 'source' ? 'encoder' : 'decoder'} layers`);
+    if (nextPiece !== undefined) this.title.append(': it predicts the next target token, ', this.tokenLabelIn(nextPiece));
+    this.title.append('.');
     setHidden(this.root, false);
     this.render();
+  }
+
+  private tokenLabelIn(piece: string): HTMLElement {
+    const span = el(this.ctx.doc, 'span', { className: 'wt-token' });
+    appendPiece(this.ctx.doc, span, piece);
+    return span;
   }
 
   error(message: string): void {
@@ -393,8 +401,8 @@ class StepRenderer {
     const a = this.attention(s);
     const h = a.heads[this.head];
     const dh = h.q.length;
-    const from = a.kind === 'cross' ? 'the encoder\'s output for every source token (computed once per sentence)' : 'the same layer input for every visible token';
-    this.p(`Head ${this.head + 1} uses ${dh} of the ${a.input.length} columns of each projection: q = x·W_Q + b_Q for this token; k = ·W_K + b_K and v = ·W_V + b_V from ${from}.`);
+    const from = a.kind === 'cross' ? 'the encoder\'s output y for every source token (computed once per sentence)' : 'the layer input y of every visible token';
+    this.p(`Head ${this.head + 1} uses ${dh} of the ${a.input.length} columns of each projection: q = x·W_Q + b_Q for this token; k = y·W_K + b_K and v = y·W_V + b_V from ${from}.`);
     this.strip(a.input, a.kind === 'cross' ? 'x (this token, after the self-attention step)' : 'x (this token\'s layer input)');
     this.strip(h.q, `q, head ${this.head + 1}`);
     const pieces = this.keyPieces(a);
@@ -405,7 +413,7 @@ class StepRenderer {
       const head = el(this.doc, 'div', { className: 'wt-key-label' });
       head.append(`key/value ${j} `, this.tokenLabel(pieces[j] ?? ''));
       row.append(head);
-      row.append(colorStrip(this.doc, k, { label: `k${j}`, colors: this.colors }), colorStrip(this.doc, h.values[j], { label: `v${j}`, colors: this.colors }));
+      row.append(colorStrip(this.doc, k, { label: `k${j}`, colors: this.colors, compact: true }), colorStrip(this.doc, h.values[j], { label: `v${j}`, colors: this.colors, compact: true }));
       list.append(row);
     });
     this.box.append(list);
@@ -421,7 +429,7 @@ class StepRenderer {
     const row = this.heatmapRow(a, s.layer);
     const table = el(this.doc, 'table', { id: 'wt-scores', className: 'wt-table' });
     const head = el(this.doc, 'tr');
-    for (const c of ['key', 'q·k', '÷ √d_k', 'softmax', 'heatmap row']) head.append(el(this.doc, 'th', { text: c, attrs: { scope: 'col' } }));
+    for (const c of ['key', 'q·k', '÷ √d_k', 'softmax', '', 'heatmap row']) head.append(el(this.doc, 'th', { text: c, attrs: { scope: 'col' } }));
     table.append(el(this.doc, 'thead', { children: [head] }));
     const body = el(this.doc, 'tbody');
     let best = 0;
@@ -432,12 +440,14 @@ class StepRenderer {
       const keyCell = el(this.doc, 'th', { attrs: { scope: 'row' } });
       keyCell.append(`${j} `, this.tokenLabel(pieces[j] ?? ''));
       const pct = el(this.doc, 'td');
+      pct.append(this.num(h.weights[j], 'wt-num wt-weight'), ` (${formatPercent(h.weights[j])})`);
+      const barCell = el(this.doc, 'td', { className: 'wt-bar-cell', attrs: { 'aria-hidden': 'true' } });
       const bar = el(this.doc, 'span', { className: 'wt-bar' });
-      bar.style.width = `${Math.round(h.weights[j] * 100)}%`;
-      pct.append(this.num(h.weights[j], 'wt-num wt-weight'), ` (${formatPercent(h.weights[j])}) `, bar);
+      bar.style.width = `${(h.weights[j] * 100).toFixed(1)}%`;
+      barCell.append(bar);
       const hm = el(this.doc, 'td');
       if (row) hm.append(this.num(row[j], 'wt-num wt-heatmap'), ` (${formatPercent(row[j])})`);
-      tr.append(keyCell, el(this.doc, 'td', { children: [this.num(score, 'wt-num wt-score')] }), el(this.doc, 'td', { children: [this.num(h.scaled[j], 'wt-num wt-scaled')] }), pct, hm);
+      tr.append(keyCell, el(this.doc, 'td', { children: [this.num(score, 'wt-num wt-score')] }), el(this.doc, 'td', { children: [this.num(h.scaled[j], 'wt-num wt-scaled')] }), pct, barCell, hm);
       body.append(tr);
     });
     if (a.kind === 'decoder') {
@@ -446,7 +456,7 @@ class StepRenderer {
         const tr = el(this.doc, 'tr', { className: 'wt-masked', attrs: { 'data-key': j } });
         const keyCell = el(this.doc, 'th', { attrs: { scope: 'row' } });
         keyCell.append(`${j} `, this.tokenLabel(this.t.target.pieces[j]));
-        tr.append(keyCell, el(this.doc, 'td', { text: 'masked' }), el(this.doc, 'td', { text: '−∞' }), el(this.doc, 'td', { text: '0 (0.0%)' }), el(this.doc, 'td', { text: row && j < row.length ? `${short(row[j])}` : '' }));
+        tr.append(keyCell, el(this.doc, 'td', { text: 'masked' }), el(this.doc, 'td', { text: '−∞' }), el(this.doc, 'td', { text: '0 (0.0%)' }), el(this.doc, 'td'), el(this.doc, 'td', { text: row && j < row.length ? `${short(row[j])}` : '' }));
         body.append(tr);
       }
     }
@@ -484,7 +494,7 @@ class StepRenderer {
       const row = el(this.doc, 'div', { className: 'wt-key-row' });
       const label = el(this.doc, 'div', { className: 'wt-key-label' });
       label.append(this.num(h.weights[j], 'wt-num wt-weight'), ` (${formatPercent(h.weights[j])}) × v${j} `, this.tokenLabel(pieces[j] ?? ''));
-      row.append(label, colorStrip(this.doc, v, { label: `v${j}`, colors: this.colors }));
+      row.append(label, colorStrip(this.doc, v, { label: `v${j}`, colors: this.colors, compact: true }));
       if (h.weights[j] < 0.01) row.classList.add('wt-faint');
       list.append(row);
     });
