@@ -82,7 +82,7 @@ export class AttentionHoverProvider implements vscode.HoverProvider {
       aggregation: settings.hoverAggregation,
       layer: settings.hoverLayer,
       head: settings.hoverHead,
-      topN: 5,
+      topN: 3, // compact: the full view is one click away
       queryText: document.getText(wordRange),
       openCommand: { id: COMMANDS.openFromHover, args: [{ uri, start: span.start, end: span.end, offset: start }] },
     });

@@ -65,9 +65,24 @@ describe('Real editor text in the workbench', { timeout: 10 * 60_000 }, () => {
 
   /** Opens a file from the explorer (Quick Open does not search a folder outside the home folder here). */
   async function openFile(_page: Page, name: string, expectText: string): Promise<void> {
-    if (!(await explorerRow(page, name).isVisible())) await page.locator('.activitybar a.action-label[aria-label^="Explorer"]').click();
+    if (!(await explorerRow(page, name).isVisible())) {
+      await page.locator('.activitybar a.action-label[aria-label^="Explorer"]').click();
+      await page.mouse.move(900, 700); // away from the activity bar's tooltip, which covers the first row
+      await page.locator('.context-view .hover-contents').waitFor({ state: 'hidden', timeout: 5_000 }).catch(() => undefined);
+    }
     await explorerRow(page, name).dblclick();
     await editorLine(page, expectText).waitFor();
+  }
+
+  /** Centre of the word `word` on the code line: the rendered span holding it, the word's share of its width. */
+  async function tokenCenter(word: string): Promise<{ x: number; y: number }> {
+    const line = page.locator('.editor-group-container .monaco-editor .view-lines .view-line').filter({ hasText: 'Then print' }).first();
+    const span = line.locator('span span').filter({ hasText: word }).first();
+    const box = await span.boundingBox();
+    const text = ((await span.textContent()) ?? '').replace(/\u00a0/g, ' ');
+    if (!box || !text.includes(word)) return wordCenter(page, 'Then print', word);
+    const i = text.indexOf(word);
+    return { x: box.x + (box.width * (i + word.length / 2)) / text.length, y: box.y + box.height / 2 };
   }
 
   async function shot(name: string): Promise<void> {
@@ -131,17 +146,20 @@ describe('Real editor text in the workbench', { timeout: 10 * 60_000 }, () => {
       );
     }, 90_000, 'the code notice and the comment\'s two sentences');
     await shot('code-notice');
+    // the panel opened in code.ts's editor group: bring the code back to hover it
+    await page.locator('.tabs-container .tab', { hasText: 'code.ts' }).first().click();
+    await editorLine(page, 'Then print').waitFor();
 
     // hover over code: TypeScript's own hover, no Attention Lens block
     const hover = visibleHover(page);
-    const { x, y } = await wordCenter(page, CODE_LINE, 'total');
+    const { x, y } = await tokenCenter('total');
     await page.mouse.move(x, y - 60);
     await page.mouse.move(x, y, { steps: 6 });
     await page.waitForTimeout(4000);
     assert.equal(await hover.filter({ hasText: 'Attention Lens' }).count(), 0, 'no Attention Lens hover over code');
     // hover over a word in the comment
     await eventually(async () => {
-      const p = await wordCenter(page, CODE_LINE, 'print');
+      const p = await tokenCenter('print');
       await page.mouse.move(p.x, p.y - 60);
       await page.mouse.move(p.x, p.y, { steps: 6 });
       await hover.filter({ hasText: 'Attention Lens' }).first().waitFor({ timeout: 5_000 });
@@ -158,6 +176,32 @@ describe('Real editor text in the workbench', { timeout: 10 * 60_000 }, () => {
       await page.mouse.move(p.x, p.y, { steps: 6 });
       await hover.filter({ hasText: 'Attention Lens' }).first().waitFor({ timeout: 5_000 });
     }, 40_000, 'the Attention Lens hover in Markdown');
-    await editorLine(page, MD_LINE).waitFor();
+    // its link opens the panel on the hovered word's sentence, the word's row selected
+    await hover.locator('a', { hasText: 'Open Attention Lens' }).first().click();
+    await page.locator('.tabs-container .tab', { hasText: `Attention: ${MD_LINE.slice(0, 30)}` }).first().waitFor({ timeout: 30_000 });
+    const panel = webviewFrame(page, 'panel');
+    await eventually(async () => {
+      assert.match((await panel.locator('#readout').textContent()) ?? '', /^▁market → /);
+      assert.match((await panel.locator('#detail-title').textContent()) ?? '', /Encoder self-attention · layer 3 · mean over heads/);
+    }, 30_000, 'the panel on the hovered word');
+  });
+
+  test('maximised, the panel uses two columns and the heatmap opens on the absolute scale with 1/n marked', async () => {
+    await openFile(page, 'paragraph.txt', 'The lion kills');
+    await selectLine(page, PARAGRAPH);
+    await runCommand(page, COMMAND);
+    const panel = webviewFrame(page, 'panel');
+    await eventually(async () => assert.equal(await panel.locator('#sentence-tabs .sentence-tab').count(), 4), 90_000, 'the sentence list');
+    await page.locator('.tabs-container .tab', { hasText: 'Attention: ' }).first().click();
+    await runCommand(page, 'Toggle Maximize Editor Group');
+    await eventually(async () => assert.ok(await panel.locator('#content.two-column').count()), 30_000, 'two columns');
+    assert.equal((await panel.locator('#legend .legend-mark').textContent())?.trim(), '1/8');
+    await shot('wide-panel');
+    // a generated token: cross-attention on the last layer, mean over heads, rows labelled by what they predict
+    await panel.locator('#target-tokens .token').nth(4).click();
+    assert.match((await panel.locator('#detail-title').textContent()) ?? '', /Cross-attention .* layer 3 · mean over heads/);
+    await panel.locator('#detail').scrollIntoViewIfNeeded();
+    await shot('cross-default');
+    await runCommand(page, 'Toggle Maximize Editor Group');
   });
 });

@@ -283,7 +283,7 @@ export class DetailSection implements Section {
     this.layout = computeLayout(sel.matrix.rows, sel.matrix.cols, {
       // never smaller than a label's line height: every row and column label is drawn (the frame scrolls)
       minCell: MIN_READABLE_CELL,
-      rowLabelWidth: widestLabel(ctx2d, sel.rowLabels.map((l) => truncateLabel(l)), font),
+      rowLabelWidth: widestLabel(ctx2d, sel.rowLabels.map((l) => truncateLabel(l, ROW_LABEL_MAX)), font),
       colLabelHeight: widestLabel(ctx2d, sel.colLabels.map((l) => truncateLabel(l)), font),
     });
     const dpr = Math.max(1, this.ctx.doc.defaultView?.devicePixelRatio ?? 1);
@@ -334,7 +334,7 @@ export class DetailSection implements Section {
     const every = Math.max(1, Math.ceil(12 / cell));
     ctx.textAlign = 'right';
     ctx.textBaseline = 'middle';
-    for (let r = 0; r < rows; r += every) ctx.fillText(truncateLabel(sel.rowLabels[r]), left - 4, top + r * cell + cell / 2);
+    for (let r = 0; r < rows; r += every) ctx.fillText(truncateLabel(sel.rowLabels[r], ROW_LABEL_MAX), left - 4, top + r * cell + cell / 2);
     for (let c = 0; c < cols; c += every) {
       ctx.save();
       ctx.translate(left + c * cell + cell / 2, top - 4);
@@ -439,6 +439,9 @@ export class DetailSection implements Section {
     this.paint();
   }
 }
+
+/** Row labels may be "predicted (in: input)": room for both pieces. */
+const ROW_LABEL_MAX = 26;
 
 /** Smallest cell side: a row label (11 px font) fits, so no label is skipped. */
 export const MIN_READABLE_CELL = 13;
