@@ -106,6 +106,29 @@ describe('Why this word? in the workbench', { timeout: 10 * 60_000 }, () => {
     await screenshot(page, 'why-05-compare');
     await panel.locator('#compare-diff').scrollIntoViewIfNeeded();
     await screenshot(page, 'why-06-compare-diff');
+  });
+
+  test('"Attention Lens: Compare with…" compares the selection with a typed sentence', async () => {
+    const other = 'Attention is all you need.';
+    await selectLine(page, SENTENCE);
+    await page.keyboard.press('F1');
+    const widget = page.locator('.quick-input-widget');
+    await widget.waitFor({ state: 'visible' });
+    await page.keyboard.type('Attention Lens: Compare with');
+    await page.locator('.quick-input-list .monaco-list-row.focused', { hasText: 'Compare with' }).waitFor({ timeout: 20_000 });
+    await page.keyboard.press('Enter');
+    // the input box asks for the second sentence, prefilled with the first
+    await widget.locator('.quick-input-message', { hasText: 'Compare “The lion kills the tiger.”' }).waitFor({ timeout: 20_000 });
+    const input = widget.locator('input').first();
+    await input.fill(other);
+    await page.keyboard.press('Enter');
+    const panel = webviewFrame(page, 'panel');
+    const want = explain(model(), other, { topK: DEFAULTS.topK });
+    await eventually(async () => {
+      assert.equal((await panel.locator('#compare-side-b .alt-translation').textContent())?.trim(), want.translation);
+    }, 60_000, 'the comparison from the command');
+    assert.equal((await panel.locator('#compare-side-a h4').textContent())?.trim(), `A: ${SENTENCE}`);
+    await screenshot(page, 'why-07-compare-command');
     const ours = pageErrors.filter((m) => /attention|lens|webview/i.test(m));
     assert.deepEqual(ours, [], `page errors: ${pageErrors.join('\n')}`);
   });

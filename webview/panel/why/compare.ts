@@ -18,8 +18,10 @@ export interface AlignedRow {
   differs: boolean;
   /** Largest |PE_A − PE_B| over the dimensions at this position (undefined when one side has no token here). */
   peDiff?: number;
-  /** Where B's token sits in A (another position), when the two differ: a swap of embeddings. */
+  /** Where B's token sits in A (another position), when the two differ. */
   bTokenInA?: number;
+  /** True when the two positions trade tokens (A's token here is B's token there): swapped embeddings. */
+  swapped?: boolean;
 }
 
 /** The two sources aligned by position. */
@@ -37,7 +39,8 @@ export function alignSources(a: Explanation, b: Explanation): AlignedRow[] {
     }
     const differs = ta?.id !== tb?.id;
     const j = differs && tb ? a.sourceIds.indexOf(tb.id) : -1;
-    rows.push({ position: p, a: ta, b: tb, differs, peDiff, bTokenInA: j >= 0 ? j : undefined });
+    const swapped = j >= 0 && ta !== undefined && b.sourceIds[j] === ta.id;
+    rows.push({ position: p, a: ta, b: tb, differs, peDiff, bTokenInA: j >= 0 ? j : undefined, swapped });
   }
   return rows;
 }
@@ -167,7 +170,7 @@ export class CompareView {
       const tb = el(doc, 'td');
       if (r.b) appendPiece(doc, tb, r.b.piece);
       const pe = r.peDiff === undefined ? '–' : r.peDiff === 0 ? 'identical' : `differs (max |Δ| ${formatValue(r.peDiff)})`;
-      const emb = !r.a || !r.b ? 'only one side' : !r.differs ? 'same row' : r.bTokenInA !== undefined ? `B’s is A’s row at position ${r.bTokenInA + 1} (swapped)` : 'different row';
+      const emb = !r.a || !r.b ? 'only one side' : !r.differs ? 'same row' : r.bTokenInA !== undefined ? `B’s is A’s row at position ${r.bTokenInA + 1}${r.swapped ? ' (swapped)' : ' (moved)'}` : 'different row';
       tr.append(el(doc, 'td', { text: String(r.position + 1) }), ta, tb, el(doc, 'td', { text: r.differs ? 'differ' : 'same' }), el(doc, 'td', { text: pe }), el(doc, 'td', { text: emb }));
       body.append(tr);
     }
