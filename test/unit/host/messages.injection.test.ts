@@ -108,24 +108,25 @@ describe('host handlers validate before acting', () => {
   const hostDir = path.join(ROOT, 'src', 'host');
   const sources = fs.readdirSync(hostDir).filter((f) => f.endsWith('.ts')).map((f) => ({ file: f, text: fs.readFileSync(path.join(hostDir, f), 'utf8') }));
 
-  test('every onDidReceiveMessage hands the raw message to a method that parses it first', () => {
-    const handlers = sources.filter((s) => s.text.includes('onDidReceiveMessage'));
-    assert.deepEqual(handlers.map((h) => h.file).sort(), ['attentionPanel.ts', 'translationView.ts'], 'the two webview hosts (a new one must be added here)');
-    for (const { file, text } of handlers) {
-      const subscriptions = [...text.matchAll(/onDidReceiveMessage\((.*)\),?\s*$/gm)].map((m) => m[1]);
-      assert.ok(subscriptions.length > 0, file);
-      for (const s of subscriptions) assert.match(s, /^\(raw: unknown\) => this\.onMessage\(raw\)$/, `${file}: ${s}`);
-      const body = /private onMessage\(raw: unknown\): void \{([\s\S]*?)\n {2}\}/.exec(text)?.[1] ?? '';
-      const lines = body.split('\n').map((l) => l.trim()).filter(Boolean);
-      assert.equal(lines[0], 'const msg = parseWebviewMessage(raw);', `${file}: onMessage starts by validating`);
-      assert.match(lines[1], /^if \(!msg\) \{$/, `${file}: and stops on invalid messages`);
-      assert.equal(body.split('raw').length - 1, 1, `${file}: raw is used only for validation`);
-    }
+  test('the webview channel hands on only what parseWebviewMessage returned', () => {
+    const text = sources.find((s) => s.file === 'webviewChannel.ts')!.text;
+    const subscriptions = [...text.matchAll(/port\.onDidReceiveMessage\((.*)\);?\s*$/gm)].map((m) => m[1]);
+    assert.deepEqual(subscriptions, ['(raw) => this.receive(raw)']);
+    const body = /private receive\(raw: unknown\): void \{([\s\S]*?)\n {2}\}/.exec(text)?.[1] ?? '';
+    const lines = body.split('\n').map((l) => l.trim()).filter(Boolean);
+    assert.equal(lines[0], 'const message = parseWebviewMessage(raw);', 'receive starts by validating');
+    assert.match(lines[1], /^if \(!message\) \{$/, 'and stops on invalid messages');
+    assert.equal(body.split('raw').length - 1, 1, 'raw is used only for validation');
+  });
+
+  test('both webview hosts read messages only through the channel', () => {
+    const hosts = sources.filter((s) => s.text.includes('new WebviewChannel(')).map((s) => s.file).sort();
+    assert.deepEqual(hosts, ['attentionPanel.ts', 'translationView.ts'], 'the two webview hosts (a new one must be added here)');
   });
 
   test('no other code reads webview messages', () => {
     const all = fs.readdirSync(path.join(ROOT, 'src'), { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts'));
     const readers = all.filter((f) => fs.readFileSync(path.join(ROOT, 'src', f), 'utf8').includes('onDidReceiveMessage'));
-    assert.deepEqual(readers.map((f) => path.basename(f)).sort(), ['attentionPanel.ts', 'translationView.ts']);
+    assert.deepEqual(readers.map((f) => path.basename(f)).sort(), ['webviewChannel.ts']);
   });
 });
