@@ -6,10 +6,9 @@ import { throwIfStopped, type ShouldStop } from '../cancel';
 import { generate } from '../generation/generate';
 import { applyLogitsProcessors } from '../generation/logitsProcessors';
 import { topK } from '../generation/topk';
-import { matmulTransB } from '../kernels/matmul';
 import type { LoadedModel } from '../loading/loadModel';
 import type { LayerNormWeights } from '../loading/weights';
-import { decoderStack, encoderStack, logits, type AttentionRecord, type LayerRecord, type NormRecord, type StackRecord } from '../reference';
+import { decoderStack, encoderStack, logits, type AttentionRecord, type LayerRecord, type MatrixProduct, type NormRecord, type StackRecord } from '../reference';
 import type { Trace, TraceAttention, TraceLayer, TraceLogits, TraceNorm, TraceSide } from '../../shared/trace';
 import { encodeForcedTarget } from './forced';
 
@@ -22,6 +21,8 @@ export interface TraceOptions {
   target?: string;
   /** Candidates listed for the next-token prediction (default 5). */
   topK?: number;
+  /** The matrix product (default: the model's own, kernels and threads included; any product gives the same numbers). */
+  product?: MatrixProduct;
   /** Adds what the walk-through shows beyond the CLI contract: LayerNorm's normalized values, γ, β, eps, fc1 before the activation, the next token. */
   details?: boolean;
   shouldStop?: ShouldStop;
@@ -67,7 +68,8 @@ export function traceIds(lm: LoadedModel, sourceIds: number[], targetIds: number
   const token = options.token ?? 0;
   if (side !== 'source' && side !== 'target') throw new TraceInputError(`side must be "source" or "target", not "${String(side)}"`);
   if (sourceIds.length === 0) throw new TraceInputError('the source side has no tokens: there is nothing to trace');
-  const product = matmulTransB; // same arithmetic as the reference's plain loops, faster
+  // the model's kernels: the same arithmetic as the reference's plain loops, faster
+  const product = options.product ?? lm.model.matmul;
   const enc = encoderStack(cfg, weights, sourceIds, { product });
   throwIfStopped(options.shouldStop);
 

@@ -9,6 +9,7 @@ import { loadModelFolder } from '../../../src/model/loading/loadModel';
 import type { LoadedModel } from '../../../src/model/loading/loadModel';
 import { TraceInputError, trace, traceIds } from '../../../src/model/explain/trace';
 import type { Trace, TraceNorm } from '../../../src/shared/trace';
+import { matmulNaive } from '../../../src/model/reference/matmul';
 import { BUNDLED_MODEL, readJson } from '../../helpers/golden';
 
 type Vec = number[];
@@ -322,6 +323,13 @@ describe('trace', () => {
     assert.deepEqual(la[0].attention[0].heads, lb[0].attention[0].heads);
     const n = withDetails.layers[0].attention[0].norm;
     close(n.output, n.normalized!.map((v, c) => v * n.gamma![c] + n.beta![c]), 1e-6, 'normalized·γ + β');
+  });
+
+  test('the model\'s kernels (as trace uses them) give exactly the plain loops\' numbers', () => {
+    for (const [side, token] of [['source', 2], ['target', 3]] as const) {
+      const fast = trace(lm, 'The lion kills the tiger.', { side, token, details: true });
+      assert.deepEqual(trace(lm, 'The lion kills the tiger.', { side, token, details: true, product: matmulNaive }), fast);
+    }
   });
 
   test('the same trace from ids (as the walk-through asks) as from text', () => {
