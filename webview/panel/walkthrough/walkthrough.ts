@@ -446,7 +446,7 @@ class StepRenderer {
       bar.style.width = `${(h.weights[j] * 100).toFixed(1)}%`;
       barCell.append(bar);
       const hm = el(this.doc, 'td');
-      if (row) hm.append(this.num(row[j], 'wt-num wt-heatmap'), ` (${formatPercent(row[j])})`);
+      if (row) hm.append(this.num(row[j], 'wt-num wt-heatmap'));
       tr.append(keyCell, el(this.doc, 'td', { children: [this.num(score, 'wt-num wt-score')] }), el(this.doc, 'td', { children: [this.num(h.scaled[j], 'wt-num wt-scaled')] }), pct, barCell, hm);
       body.append(tr);
     });
@@ -461,7 +461,7 @@ class StepRenderer {
       }
     }
     table.append(body);
-    this.box.append(table);
+    this.box.append(el(this.doc, 'div', { className: 'wt-table-wrap', children: [table] }));
     if (row) {
       const same = h.weights.every((w, j) => w === row[j]);
       const check = this.line(el(this.doc, 'span', { id: 'wt-heatmap-check', text: same ? 'The softmax column is the heatmap row, number for number ✓ ' : 'The softmax column differs from the heatmap row ✗ ' }));
@@ -575,7 +575,7 @@ class StepRenderer {
       body.append(tr);
     });
     table.append(body);
-    this.box.append(table);
+    this.box.append(el(this.doc, 'div', { className: 'wt-table-wrap', children: [table] }));
     if (lg.nextId !== undefined && lg.nextPiece !== undefined) {
       const inTop = lg.topIds.includes(lg.nextId);
       this.line('The next target token is ', this.tokenLabel(lg.nextPiece), ` (logit ${short(lg.nextLogit ?? NaN)}, p = ${formatPercent(lg.nextProb ?? NaN)}${inTop ? '' : ', not among the top candidates'}).`);
