@@ -10,6 +10,7 @@ import { COMMANDS, VIEWS } from './host/commands';
 import { ExplainController } from './host/explainCommand';
 import { ExplanationStore } from './host/explanationStore';
 import { AttentionHoverProvider, HOVER_SELECTOR } from './host/hoverProvider';
+import { notificationText } from './host/modelClient';
 import { ModelService } from './host/modelService';
 import { capToBudget, trimSpan } from './host/selection';
 import { ModelStatusBar, statusText } from './host/statusBar';
@@ -19,7 +20,7 @@ import { walkThroughExample } from './host/walkthroughCommand';
 
 export function activate(context: vscode.ExtensionContext): void {
   const log = vscode.window.createOutputChannel('Attention Lens', { log: true });
-  const models = new ModelService(context.extensionUri, log);
+  const models = new ModelService(context.extensionUri, log, context.workspaceState);
   const store = new ExplanationStore(64); // one entry per explained sentence
   const deps = { extensionUri: context.extensionUri, workspaceState: context.workspaceState, log, models, store };
   const explainer = new ExplainController(deps);
@@ -35,7 +36,7 @@ export function activate(context: vscode.ExtensionContext): void {
       } catch (err) {
         const text = err instanceof Error ? err.message : String(err);
         log.error(`${name} failed: ${text}`);
-        void vscode.window.showErrorMessage(`Attention Lens: ${text}`);
+        void vscode.window.showErrorMessage(notificationText(`Attention Lens: ${text}`));
         return undefined;
       }
     };
@@ -47,8 +48,8 @@ export function activate(context: vscode.ExtensionContext): void {
     new ModelStatusBar(models),
     vscode.commands.registerCommand(COMMANDS.explainSelection, guarded('explain', () => explainer.explainSelection())),
     vscode.commands.registerCommand(COMMANDS.chooseModel, guarded('choose model', () => chooseModelFolder(models))),
-    vscode.commands.registerCommand(COMMANDS.walkThroughExample, guarded('walk through an example', () => walkThroughExample(explainer))),
     vscode.commands.registerCommand(TRAIN_COMMAND, guarded('train a tiny transformer', () => TrainPanel.show(context.extensionUri, log))),
+    vscode.commands.registerCommand(COMMANDS.walkThroughExample, guarded('walk through an example', () => walkThroughExample(explainer))),
     vscode.commands.registerCommand(COMMANDS.compareWith, guarded('compare', () => compareWith(deps))),
     vscode.commands.registerCommand(COMMANDS.openFromHover, guarded('open from hover', (arg: unknown) => openFromHover(arg))),
     vscode.window.registerWebviewPanelSerializer(VIEWS.panel, {
