@@ -8,3 +8,5 @@ export { ModelFileError } from './loading/errors';
 export { CancelledError } from './cancel';
 export { loadModelFolder, type LoadedModel } from './loading/loadModel';
 export { explain, translate, type ExplainOptions, type TranslateOptions } from './explain/explain';
+export { trace, traceIds, TraceInputError, type TraceOptions } from './explain/trace';
+export type { Trace, TraceSide } from '../shared/trace';
