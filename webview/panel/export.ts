@@ -7,6 +7,7 @@ import { explanationToJson } from '../../src/shared/attention';
 import type { FromWebviewMessage } from '../../src/shared/protocol';
 import { lutColor, rgbToCss } from '../shared/colorScale';
 import { button } from '../shared/controls';
+import { svgEl } from '../shared/dom';
 import { buildHeatmapSvg, serializeSvg } from '../shared/svgExport';
 import type { PanelContext } from './context';
 import type { DetailSection } from './detail';
@@ -150,7 +151,45 @@ export class ExportControls {
       background: rgbToCss(palette.theme.background),
       foreground: palette.theme.foreground,
     });
+    const explanation = this.ctx.explanation();
+    if (explanation) this.addFigureParts(svg, figureTexts(sel.title, explanation.sourceText, explanation.translation).lines, range, sel.matrix.cols);
     return { type: 'export', format: 'svg', fileName: `${sel.fileStem}.svg`, data: serializeSvg(svg) };
+  }
+
+  /** Below the SVG heatmap: the sentence and translation, and a colour legend with the uniform level 1/n. */
+  private addFigureParts(svg: SVGSVGElement, lines: string[], range: { min: number; max: number }, keys: number): void {
+    const doc = this.ctx.doc;
+    const palette = this.ctx.palette();
+    const fg = palette.theme.foreground;
+    const width = Math.max(Number(svg.getAttribute('width')) || 0, 520);
+    const top = Number(svg.getAttribute('height')) || 0;
+    const height = top + lines.length * 16 + 56;
+    svg.setAttribute('width', String(width));
+    svg.setAttribute('height', String(height));
+    svg.setAttribute('viewBox', `0 0 ${width} ${height}`);
+    const bg = svg.querySelector('rect');
+    bg?.setAttribute('width', String(width));
+    bg?.setAttribute('height', String(height));
+    lines.forEach((line, i) => svg.append(svgEl(doc, 'text', { text: line, attrs: { x: 4, y: top + 14 + i * 16, fill: fg, class: 'figure-line' } })));
+    const y = top + lines.length * 16 + 14;
+    const gradient = svgEl(doc, 'linearGradient', { attrs: { id: 'legend-gradient' } });
+    for (let i = 0; i <= 10; i++) {
+      gradient.append(svgEl(doc, 'stop', { attrs: { offset: `${i * 10}%`, 'stop-color': rgbToCss(lutColor(palette.lut, i / 10)) } }));
+    }
+    const defs = svgEl(doc, 'defs');
+    defs.append(gradient);
+    svg.append(defs);
+    const x0 = 40;
+    const w = 220;
+    svg.append(svgEl(doc, 'rect', { attrs: { x: x0, y, width: w, height: 10, fill: 'url(#legend-gradient)', class: 'legend-bar' } }));
+    svg.append(svgEl(doc, 'text', { text: range.min.toFixed(2), attrs: { x: x0 - 4, y: y + 9, 'text-anchor': 'end', fill: fg } }));
+    svg.append(svgEl(doc, 'text', { text: `${range.max.toFixed(2)}  attention weight`, attrs: { x: x0 + w + 4, y: y + 9, fill: fg } }));
+    const uniform = 1 / Math.max(1, keys);
+    if (uniform >= range.min && uniform <= range.max && range.max > range.min) {
+      const ux = x0 + ((uniform - range.min) / (range.max - range.min)) * w;
+      svg.append(svgEl(doc, 'line', { attrs: { x1: ux, x2: ux, y1: y - 3, y2: y + 13, stroke: fg, 'stroke-width': 1.5 } }));
+      svg.append(svgEl(doc, 'text', { text: `uniform 1/${keys}`, attrs: { x: ux, y: y + 26, 'text-anchor': 'middle', fill: fg, class: 'uniform-mark' } }));
+    }
   }
 
   json(): ExportMessage | undefined {

@@ -338,6 +338,24 @@ describe('interaction defects (item 7)', () => {
   });
 });
 
+describe('SVG figure (item 7)', () => {
+  it('the exported SVG carries the sentence, the translation and a legend with the uniform level', () => {
+    const h = boot();
+    const e = makeExplanation();
+    explain(h, e);
+    h.$('#export-svg')!.click();
+    const [msg] = h.sent('export');
+    const svg = new h.win.DOMParser().parseFromString(msg.data, 'image/svg+xml');
+    const texts = Array.from(svg.querySelectorAll('text')).map((t) => t.textContent);
+    assert.ok(texts.includes(selectMatrix(e, h.view()).title));
+    assert.ok(texts.includes(`Translation: ${e.translation}`));
+    assert.ok(texts.some((t) => t?.startsWith('Source: ')));
+    assert.ok(texts.includes(`uniform 1/${e.attentions.encoder.keyLen}`));
+    assert.equal(svg.querySelectorAll('linearGradient stop').length, 11);
+    assert.equal(svg.querySelector('svg')!.getAttribute('height'), svg.querySelector('rect')!.getAttribute('height'), 'background covers the figure');
+  });
+});
+
 describe('layout (item 9)', () => {
   it('uses two columns when the panel is wide and one when narrow, following resizes', () => {
     const h = boot(TWO_COLUMN_MIN_WIDTH + 200);
