@@ -72,6 +72,9 @@ describe('Why this word? in the workbench', { timeout: 10 * 60_000 }, () => {
     assert.equal(await panel.locator('#lens-grid tbody tr').count(), model().config.decoderLayers);
     await screenshot(page, 'why-02-logit-lens');
     await panel.locator('#head-view').scrollIntoViewIfNeeded();
+    // collapsed until opened (drawn only while open)
+    await panel.locator('#hv-summary').click();
+    await panel.locator('#hv-drawing line').first().waitFor({ state: 'attached' });
     assert.ok((await panel.locator('#hv-drawing line').count()) > 0, 'the head view draws lines');
     await screenshot(page, 'why-03-head-view');
   });

@@ -106,11 +106,20 @@ describe('logit lens view', () => {
   });
 });
 
+/** Opens the (collapsed) head view and waits for its toggle event, which draws it. */
+async function openHeadView(h: ReturnType<typeof boot>): Promise<void> {
+  const details = h.$('#head-view') as HTMLDetailsElement;
+  const toggled = new Promise((resolve) => details.addEventListener('toggle', resolve, { once: true }));
+  details.open = true;
+  await toggled;
+}
+
 describe('head view', () => {
-  it('one line per head and pair above the threshold; heads toggle; hover isolates a token', () => {
+  it('one line per head and pair above the threshold; heads toggle; hover isolates a token', async () => {
     const e = explain(lm, 'The lion kills the tiger.');
     const h = boot();
     h.send({ type: 'explanation', requestId: 1, explanation: e });
+    await openHeadView(h);
     // it starts on the panel's kind and layer
     const view = (h.$('#hv-kind') as HTMLSelectElement).value as 'encoder' | 'decoder' | 'cross';
     const cross = e.attentions[view], layer = Number((h.$('#hv-layer') as HTMLSelectElement).value);
@@ -142,6 +151,45 @@ describe('head view', () => {
     assert.equal((h.$('#hv-kind') as HTMLSelectElement).value, 'decoder');
     assert.equal((h.$('#hv-layer') as HTMLSelectElement).value, '1');
     assert.equal(h.$$('#hv-drawing text.hv-q').length, e.attentions.decoder.queryLen);
+  });
+
+  it('is not drawn while collapsed, and view changes that do not concern it leave its drawing alone', async () => {
+    const e = explain(lm, 'The lion kills the tiger.');
+    const h = boot();
+    // count the drawings built into the head view (each one replaces the svg)
+    let drawings = 0;
+    new h.win.MutationObserver((records) => {
+      for (const r of records) for (const n of Array.from(r.addedNodes)) if (n.nodeName.toLowerCase() === 'svg') drawings++;
+    }).observe(h.$('#hv-drawing')!, { childList: true });
+    const flush = () => new Promise((resolve) => setTimeout(resolve, 0)); // mutation records are delivered as microtasks
+    h.send({ type: 'explanation', requestId: 1, explanation: e });
+    assert.equal((h.$('#head-view') as HTMLDetailsElement).open, false, 'collapsed by default');
+    // a layer change the head view follows: still nothing drawn while collapsed
+    h.app.updateView({ kind: 'encoder', layer: 0 });
+    h.app.updateView({ layer: 1 });
+    await flush();
+    assert.equal(drawings, 0);
+    assert.equal(h.$$('#hv-drawing line').length, 0);
+    // opening it draws once, on the kind and layer the panel shows now
+    await openHeadView(h);
+    await flush();
+    assert.equal(drawings, 1);
+    assert.equal((h.$('#hv-kind') as HTMLSelectElement).value, 'encoder');
+    assert.equal((h.$('#hv-layer') as HTMLSelectElement).value, '1');
+    assert.equal(h.$$('#hv-drawing text.hv-q').length, e.attentions.encoder.queryLen);
+    const svg = h.$('#hv-drawing svg');
+    // choosing a head or a colour scheme in the main view concerns the head view not at all
+    h.app.updateView({ aggregation: 'head', head: 1 });
+    h.app.updateView({ head: 0 });
+    await flush();
+    assert.equal(drawings, 1);
+    assert.equal(h.$('#hv-drawing svg'), svg);
+    // a layer change while open redraws, once
+    h.app.updateView({ layer: 0 });
+    await flush();
+    assert.equal(drawings, 2);
+    assert.equal((h.$('#hv-layer') as HTMLSelectElement).value, '0');
+    assert.deepEqual(h.errors, []);
   });
 });
 
@@ -205,7 +253,7 @@ describe('compare view', () => {
 
 
 describe('untrusted pieces stay text', () => {
-  it('an HTML-looking token is shown, never parsed, in every why view', () => {
+  it('an HTML-looking token is shown, never parsed, in every why view', async () => {
     const e = makeExplanation();
     const lens = { layers: [0, 1].map(() => ({ topIds: e.steps.map(() => [900]), topProbs: e.steps.map(() => [0.5]), topPieces: e.steps.map(() => [XSS]) })) };
     const h = boot();
@@ -213,6 +261,7 @@ describe('untrusted pieces stay text', () => {
     h.send({ type: 'comparison', requestId: 2, a: e, b: makeExplanation({ sourcePieces: ['▁Bye', XSS, '</s>'] }) });
     h.send({ type: 'branch', requestId: 3, step: 0, tokenId: 900, explanation: e });
     h.send({ type: 'whyError', feature: 'compare', message: XSS });
+    await openHeadView(h);
     assert.equal(h.$$('img').length, 0);
     for (const sel of ['#forced', '#logit-lens', '#head-view', '#alternatives', '#compare']) assert.ok(h.$(sel)!.textContent!.includes(XSS), sel);
     assert.deepEqual(h.errors, []);

@@ -2,6 +2,8 @@
  * BertViz-style head view: query tokens on the left, key tokens on the right, one line per (query, key) pair and
  * head, as opaque as that head's attention weight, one colour per head. Heads can be toggled; hovering or focusing a
  * token keeps only its lines. Shows encoder self-, decoder masked self- or cross-attention of one layer.
+ * Collapsed until opened, and drawn only while open: a long sentence has tens of thousands of lines, too many to
+ * rebuild on every explanation or layer change nobody is looking at.
  */
 import { schemeTableau10 } from 'd3-scale-chromatic';
 import { headMatrix } from '../../../src/shared/attention';
@@ -60,7 +62,7 @@ export function buildHeadViewSvg(doc: Document, kind: AttentionKind, layer: numb
 }
 
 export class HeadView {
-  readonly root: HTMLElement;
+  readonly root: HTMLDetailsElement;
   private readonly kindSelect: HTMLSelectElement;
   private readonly layerSelect: HTMLSelectElement;
   private readonly toggles: HTMLElement;
@@ -69,12 +71,18 @@ export class HeadView {
   private kind: AttentionKindName = 'cross';
   private layer = -1;
   private heads: boolean[] = [];
-  private svg?: SVGSVGElement;
+  /** The drawing no longer shows the current kind, layer and heads (it is redrawn when the view is opened). */
+  private stale = false;
 
   constructor(private readonly ctx: PanelContext) {
     const doc = ctx.doc;
-    this.root = el(doc, 'div', { id: 'head-view', className: 'why-block' });
-    this.root.append(el(doc, 'h3', { text: 'Head view: lines between tokens' }));
+    this.root = el(doc, 'details', { id: 'head-view', className: 'why-block' });
+    const summary = el(doc, 'summary', { id: 'hv-summary' });
+    summary.append(el(doc, 'h3', { text: 'Head view: lines between tokens' }));
+    this.root.append(summary);
+    this.root.addEventListener('toggle', () => {
+      if (this.root.open && this.stale) this.draw();
+    });
     this.root.append(el(doc, 'p', {
       className: 'intro',
       text: 'Queries on the left, keys on the right; each line is one head’s attention from a query to a key (more opaque = more weight). Toggle heads below; hover or focus a token to keep only its lines.',
@@ -158,7 +166,9 @@ export class HeadView {
   private draw(): void {
     const k = this.kindData();
     clear(this.drawing);
-    if (!k) return;
+    // closed: draw when opened (the toggle listener)
+    this.stale = !this.root.open;
+    if (!k || this.stale) return;
     const svg = buildHeadViewSvg(this.ctx.doc, k, this.layer, this.heads, this.ctx.palette().theme.foreground);
     svg.setAttribute('aria-label', `${KIND_LABEL[this.kind]}, layer ${this.layer + 1}: ${this.heads.filter(Boolean).length} heads shown`);
     const lines = Array.from(svg.querySelectorAll('line'));
@@ -176,7 +186,6 @@ export class HeadView {
       t.addEventListener('mouseleave', () => isolate(undefined, 0));
       t.addEventListener('blur', () => isolate(undefined, 0));
     }
-    this.svg = svg;
     this.drawing.append(svg);
   }
 
@@ -197,11 +206,13 @@ export class HeadView {
 
   /** Draws the SVG on a canvas (theme background) and sends it as PNG. */
   async exportPng(): Promise<void> {
-    const svgMsg = this.exportSvg();
+    const k = this.kindData();
     const win = this.ctx.doc.defaultView;
-    if (!svgMsg || !win || !this.svg) return;
+    if (!k || !win) return;
     try {
-      const width = Number(this.svg.getAttribute('width')), height = Number(this.svg.getAttribute('height'));
+      const svg = buildHeadViewSvg(this.ctx.doc, k, this.layer, this.heads, this.ctx.palette().theme.foreground);
+      const svgMsg = { data: serializeSvg(svg) };
+      const width = Number(svg.getAttribute('width')), height = Number(svg.getAttribute('height'));
       const img = new win.Image();
       const loaded = new Promise<void>((resolve, reject) => {
         img.onload = () => resolve();
