@@ -2,12 +2,14 @@
  * "Attention Lens: Train a tiny transformer…": a panel whose training runs in its own worker thread
  * (dist/trainWorker.js), so the editor never waits for it. The host relays controls to the worker and snapshots
  * to the webview; "Save…" asks for a folder first. Closing the panel terminates the worker: training stops.
+ * The webview's messages arrive through the shared WebviewChannel, validated by `parseTrainMessage`.
  */
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import * as vscode from 'vscode';
-import { toWire, type TrainFromWebview, type TrainFromWorker, type TrainToWorker } from '../shared/trainProtocol';
+import { parseTrainMessage, toWire, type TrainFromWebview, type TrainFromWorker, type TrainToWorker } from '../shared/trainProtocol';
 import { KEYS, SECTION } from './settings';
+import { WebviewChannel } from './webviewChannel';
 import { renderWebview, webviewOptions } from './webviewSetup';
 
 export const TRAIN_COMMAND = 'attentionLens.trainTiny';
@@ -26,12 +28,22 @@ export class TrainPanel {
   }
 
   private readonly panel: vscode.WebviewPanel;
+  /** Webview ⇄ host; what goes out is the worker's messages made JSON (`toWire`). */
+  private readonly channel: WebviewChannel<TrainFromWebview, unknown>;
 
   private constructor(private readonly extensionUri: vscode.Uri, private readonly log: vscode.LogOutputChannel) {
     this.panel = vscode.window.createWebviewPanel(VIEW_TYPE, 'Train a tiny transformer', vscode.ViewColumn.Active, { ...webviewOptions(extensionUri), retainContextWhenHidden: true });
     this.panel.webview.html = renderWebview(this.panel.webview, extensionUri, 'train', 'Train a tiny transformer');
-    this.panel.webview.onDidReceiveMessage((m: TrainFromWebview) => void this.fromWebview(m));
+    this.channel = new WebviewChannel<TrainFromWebview, unknown>({
+      name: 'the training panel',
+      log: (m) => log.warn(m),
+      parse: parseTrainMessage,
+      onMessage: (m) => this.fromWebview(m),
+      onError: (err) => log.error(`training panel: ${err instanceof Error ? err.message : String(err)}`),
+    });
+    this.channel.attach(this.panel.webview);
     this.panel.onDidDispose(() => {
+      this.channel.detach();
       // closing the panel stops the training
       void this.worker?.terminate();
       this.worker = undefined;
@@ -43,12 +55,12 @@ export class TrainPanel {
     if (this.worker) return this.worker;
     const worker = new Worker(path.join(this.extensionUri.fsPath, 'dist', 'trainWorker.js'), { name: 'attention-lens-train' });
     worker.on('message', (m: TrainFromWorker) => {
-      void this.panel.webview.postMessage(toWire(m));
+      this.channel.post(toWire(m));
       if (m.type === 'saved') void this.offerToUse(m.folder);
     });
     worker.on('error', (e) => {
       this.log.error(`training worker failed: ${e.message}`);
-      void this.panel.webview.postMessage({ type: 'error', message: `the training worker failed: ${e.message}` });
+      this.channel.post({ type: 'error', message: `the training worker failed: ${e.message}` });
       this.worker = undefined;
     });
     this.worker = worker;

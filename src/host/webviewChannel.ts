@@ -1,7 +1,8 @@
 /**
- * The host's end of one webview's message channel, shared by the panel (attentionPanel.ts) and the side view
- * (translationView.ts): messages wait until the webview says `ready` (and again after it was torn down while
- * hidden), and every incoming message is validated with `parseWebviewMessage` before it is handled.
+ * The host's end of one webview's message channel, shared by the panel (attentionPanel.ts), the side view
+ * (translationView.ts) and the training panel (trainPanel.ts): messages wait until the webview says `ready` (and
+ * again after it was torn down while hidden), and every incoming message is validated before it is handled: with
+ * `parseWebviewMessage`, or the channel's own parser (the training panel's `parseTrainMessage`).
  *
  * Explanations go out with their Float32Arrays as they are: VS Code transfers typed arrays to webviews as binary
  * data (they arrive there as typed arrays), never as JSON numbers. Pure: no `vscode` import, so it is unit-tested.
@@ -9,34 +10,42 @@
 import { parseWebviewMessage, type FromWebviewMessage, type ToWebviewMessage } from '../shared/protocol';
 
 /** The part of `vscode.Webview` the channel uses. */
-export interface WebviewPort {
-  postMessage(message: ToWebviewMessage): PromiseLike<boolean>;
+export interface WebviewPort<Out = ToWebviewMessage> {
+  postMessage(message: Out): PromiseLike<boolean>;
   onDidReceiveMessage(listener: (raw: unknown) => unknown): { dispose(): unknown };
 }
 
-export interface ChannelOptions {
+/** Webview → host messages: each has a `type`, and `ready` is one of them. */
+type Incoming = { type: string };
+
+export interface ChannelOptions<In extends Incoming = FromWebviewMessage, Out = ToWebviewMessage> {
   /** For log lines ("the attention panel"). */
   name: string;
   log: (message: string) => void;
+  /** The validated message, or undefined for anything malformed (default: `parseWebviewMessage`). */
+  parse?: (raw: unknown) => In | undefined;
   /** A valid message other than `ready`; a rejection is reported with `onError`. */
-  onMessage: (message: FromWebviewMessage) => unknown;
+  onMessage: (message: In) => unknown;
   onError: (error: unknown) => void;
   /** What a webview that is not ready yet keeps of its queue when `message` is added (default: everything). */
-  enqueue?: (queue: ToWebviewMessage[], message: ToWebviewMessage) => ToWebviewMessage[];
+  enqueue?: (queue: Out[], message: Out) => Out[];
   /** On `ready`: what to send, given what was queued (default: the queue). */
-  onReady?: (pending: ToWebviewMessage[]) => ToWebviewMessage[];
+  onReady?: (pending: Out[]) => Out[];
 }
 
-export class WebviewChannel {
-  private port: WebviewPort | undefined;
+export class WebviewChannel<In extends Incoming = FromWebviewMessage, Out = ToWebviewMessage> {
+  private port: WebviewPort<Out> | undefined;
   private subscription: { dispose(): unknown } | undefined;
   private ready = false;
-  private queue: ToWebviewMessage[] = [];
+  private queue: Out[] = [];
+  private readonly parse: (raw: unknown) => In | undefined;
 
-  constructor(private readonly options: ChannelOptions) {}
+  constructor(private readonly options: ChannelOptions<In, Out>) {
+    this.parse = options.parse ?? (parseWebviewMessage as unknown as (raw: unknown) => In | undefined);
+  }
 
   /** Connects a (new) webview: nothing is sent to it before it posts `ready`. */
-  attach(port: WebviewPort): void {
+  attach(port: WebviewPort<Out>): void {
     this.subscription?.dispose();
     this.port = port;
     this.ready = false;
@@ -60,7 +69,7 @@ export class WebviewChannel {
     return this.ready;
   }
 
-  post(message: ToWebviewMessage): void {
+  post(message: Out): void {
     if (!this.port) return;
     if (!this.ready) {
       this.queue = this.options.enqueue ? this.options.enqueue(this.queue, message) : [...this.queue, message];
@@ -70,7 +79,7 @@ export class WebviewChannel {
   }
 
   private receive(raw: unknown): void {
-    const message = parseWebviewMessage(raw);
+    const message = this.parse(raw);
     if (!message) {
       this.options.log(`ignored an invalid message from ${this.options.name}`);
       return;

@@ -36,3 +36,33 @@ export type TrainFromWorker =
 export function toWire(m: TrainFromWorker): unknown {
   return JSON.parse(JSON.stringify(m, (_k, v) => (v instanceof Float32Array || v instanceof Float64Array ? Array.from(v) : v)));
 }
+
+const TRAIN_TASK_NAME = /^[\w-]{1,64}$/;
+
+/** A message from the training panel's webview, checked field by field; undefined for anything malformed. */
+export function parseTrainMessage(raw: unknown): TrainFromWebview | undefined {
+  if (typeof raw !== 'object' || raw === null) return undefined;
+  const m = raw as Record<string, unknown>;
+  switch (m.type) {
+    case 'ready':
+    case 'start':
+    case 'pause':
+    case 'save':
+      return { type: m.type };
+    case 'step':
+      // the worker runs at most 1000 steps per request
+      if (typeof m.count !== 'number' || !Number.isInteger(m.count) || m.count < 1 || m.count > 1000) return undefined;
+      return { type: 'step', count: m.count };
+    case 'configure': {
+      const s = m.settings as Record<string, unknown> | undefined;
+      if (typeof s !== 'object' || s === null) return undefined;
+      if (typeof s.task !== 'string' || !TRAIN_TASK_NAME.test(s.task)) return undefined;
+      if (typeof s.seed !== 'number' || !Number.isSafeInteger(s.seed) || s.seed < 0) return undefined;
+      // absent = the task's learning rate; otherwise a finite positive number
+      if (s.lr !== undefined && (typeof s.lr !== 'number' || !Number.isFinite(s.lr) || s.lr <= 0)) return undefined;
+      return { type: 'configure', settings: { task: s.task, seed: s.seed, ...(s.lr !== undefined ? { lr: s.lr as number } : {}) } };
+    }
+    default:
+      return undefined;
+  }
+}

@@ -205,5 +205,7 @@ if (typeof document !== 'undefined' && document.body?.dataset.app === 'train') {
   const root = document.getElementById('app')!;
   const onMessage = mountTrainView(root, (m) => api.postMessage(m));
   window.addEventListener('message', (e: MessageEvent<TrainFromWorker>) => onMessage(e.data));
+  // the host sends nothing before `ready`
+  api.postMessage({ type: 'ready' } satisfies TrainFromWebview);
   api.postMessage({ type: 'configure', settings: { task: 'lets-go', seed: 1 } } satisfies TrainFromWebview);
 }
