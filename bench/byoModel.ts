@@ -197,7 +197,7 @@ export async function measureOpusShapedExplain(text: string, { sourceTokens = 20
     const loadMs = performance.now() - t0;
     collectGarbage();
     const afterLoad = process.memoryUsage();
-    const opts = { maxSourceTokens: sourceTokens, maxNewTokens: newTokens };
+    const opts = { maxSourceTokens: sourceTokens, maxNewTokens: newTokens, logitLens: false }; // as the hover and side view run it
     const probe = explain(lm, text, opts); // also the warm-up
     const timed = () => {
       const wallMs: number[] = [], cpuMs: number[] = [];

@@ -156,6 +156,8 @@ export class ModelService implements vscode.Disposable {
         threads: s.threads || undefined,
         target: overrides.target,
         forcedPrefix: overrides.forcedPrefix,
+        // only the panel shows the logit lens
+        logitLens: lane === 'panel' || lane === 'why',
       },
       { lane, token },
     );

@@ -115,6 +115,7 @@ function handle(req: WorkerRequest): WorkerResponse {
         targetLanguage: req.params.targetLanguage,
         target: req.params.target,
         forcedPrefix: req.params.forcedPrefix,
+        logitLens: req.params.logitLens,
         shouldStop,
       });
       return { type: 'explained', id: req.id, info, explanation };

@@ -49,6 +49,8 @@ export interface ExplainParams {
   target?: string;
   /** A branch: these target ids (after the start token) are given, then greedy decoding continues. */
   forcedPrefix?: number[];
+  /** Compute the decoder's logit lens (default true; the hover and the side view don't show it). */
+  logitLens?: boolean;
 }
 
 export interface TranslateParams {

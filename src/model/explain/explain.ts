@@ -29,6 +29,12 @@ export interface ExplainOptions extends TranslateOptions {
   target?: string;
   /** A branch: these tokens (after the start token) are taken as given, then greedy decoding continues. */
   forcedPrefix?: number[];
+  /**
+   * Compute the decoder's logit lens (default true). It projects every decoder layer's output onto the whole
+   * vocabulary at every step, as much work again as the output layer per decoder layer, so views that don't show
+   * it (hover, side view) turn it off.
+   */
+  logitLens?: boolean;
 }
 
 interface Encoded {
@@ -115,7 +121,7 @@ export function explain(lm: LoadedModel, text: string, opts: ExplainOptions = {}
   const forced = opts.target !== undefined ? encodeForcedTarget(lm, opts.target, genOpts.maxLength - 1) : undefined;
   const result = generate(lm.model, mem, { ...genOpts, forcedIds: forced?.ids ?? opts.forcedPrefix, sourceIds: src.ids });
   const rows = result.attention ?? teacherForcedAttention(lm, result, mem, opts.shouldStop);
-  const lens = logitLens(lm.model, rows, result.ids, genOpts, topK, (id) => lm.tokenizer.idToPiece(id));
+  const lens = opts.logitLens === false ? undefined : logitLens(lm.model, rows, result.ids, genOpts, topK, (id) => lm.tokenizer.idToPiece(id));
   const t3 = performance.now();
 
   const tok = lm.tokenizer;
@@ -161,7 +167,7 @@ export function explain(lm: LoadedModel, text: string, opts: ExplainOptions = {}
     steps,
     ...(forced ? { forced: true, targetNotes: forced.notes } : {}),
     logProb: steps.reduce((sum, s) => sum + Math.log(s.chosenProb), 0),
-    logitLens: lens,
+    ...(lens ? { logitLens: lens } : {}),
     numBeams,
     timingsMs: { tokenize: t1 - t0, encode: t2 - t1, decode: t3 - t2, total: performance.now() - t0 },
   };
