@@ -58,10 +58,19 @@ export class DetailSection implements Section {
   private selected?: SelectedMatrix;
   private range: Range = { min: 0, max: 1 };
   private layout?: HeatmapLayout;
-  private offscreen?: HTMLCanvasElement;
+  /**
+   * The cells at one pixel each, shown under the labelled canvas (CSS scales it up): a head or layer change
+   * redraws only this small bitmap, not the large labelled one (each redraw of that cost ~50 ms in Chromium).
+   */
+  private readonly cells: HTMLCanvasElement;
+  /** What the labelled canvas shows now (see `paint`): unchanged, it is not drawn again. */
+  private painted = '';
+  /** The theme's focus colour, read once per theme (reading it forces a style recalculation). */
+  private focusBorder?: string;
   private hover?: Cell;
   private cursor?: Cell;
   private matrixKey = '';
+  private readonly labelWidths = new Map<string, number>();
   /** Absolute 0–1 by default, so equal colours mean equal weights in every matrix. */
   private scaleMode: ScaleMode = 'absolute';
   private readonly scaleCtl: SelectControl;
@@ -104,7 +113,10 @@ export class DetailSection implements Section {
         'aria-roledescription': 'heatmap',
       },
     });
-    frame.append(this.canvas);
+    this.cells = el(doc, 'canvas', { className: 'detail-cells', attrs: { 'aria-hidden': 'true' } });
+    const stack = el(doc, 'div', { className: 'detail-stack' });
+    stack.append(this.cells, this.canvas);
+    frame.append(stack);
 
     this.legend = createLegend(doc, 'legend', 'attention weight (rows: queries, columns: keys)');
     body.append(frame, this.legend.root);
@@ -218,6 +230,7 @@ export class DetailSection implements Section {
   }
 
   recolor(): void {
+    this.focusBorder = undefined;
     this.matrixKey = '';
     this.rebuild();
   }
@@ -269,8 +282,7 @@ export class DetailSection implements Section {
       if (this.cursor && (this.cursor.row >= m.rows || this.cursor.col >= m.cols)) this.cursor = undefined;
       this.hover = undefined;
       this.range = this.scaleMode === 'matrix' ? attentionRange(m.values) : { min: 0, max: 1 };
-      this.offscreen = this.ctx.doc.createElement('canvas');
-      drawPixels(this.offscreen, matrixToRgba(m.values, m.rows, m.cols, palette.lut, this.range), m.cols, m.rows);
+      drawPixels(this.cells, matrixToRgba(m.values, m.rows, m.cols, palette.lut, this.range), m.cols, m.rows);
     }
     const sel = this.selected;
     this.titleEl.textContent = sel.title;
@@ -283,16 +295,40 @@ export class DetailSection implements Section {
     this.layout = computeLayout(sel.matrix.rows, sel.matrix.cols, {
       // never smaller than a label's line height: every row and column label is drawn (the frame scrolls)
       minCell: MIN_READABLE_CELL,
-      rowLabelWidth: widestLabel(ctx2d, sel.rowLabels.map((l) => truncateLabel(l, ROW_LABEL_MAX)), font),
-      colLabelHeight: widestLabel(ctx2d, sel.colLabels.map((l) => truncateLabel(l)), font),
+      rowLabelWidth: this.labelWidth(ctx2d, sel.rowLabels.map((l) => truncateLabel(l, ROW_LABEL_MAX)), font),
+      colLabelHeight: this.labelWidth(ctx2d, sel.colLabels.map((l) => truncateLabel(l)), font),
     });
     const dpr = Math.max(1, this.ctx.doc.defaultView?.devicePixelRatio ?? 1);
-    this.canvas.width = Math.round(this.layout.width * dpr);
-    this.canvas.height = Math.round(this.layout.height * dpr);
+    const width = Math.round(this.layout.width * dpr);
+    const height = Math.round(this.layout.height * dpr);
+    // Assigning a size reallocates the (large) bitmap even when it is unchanged: only on a real change.
+    if (this.canvas.width !== width || this.canvas.height !== height) {
+      this.canvas.width = width;
+      this.canvas.height = height;
+      this.painted = '';
+    }
     this.canvas.style.width = `${this.layout.width}px`;
     this.canvas.style.height = `${this.layout.height}px`;
+    // the cell bitmap sits exactly under the grid (percentages: the canvas may be scaled down)
+    const { left, top, cell, rows, cols, width: w, height: h } = this.layout;
+    this.cells.style.left = `${(100 * left) / w}%`;
+    this.cells.style.top = `${(100 * top) / h}%`;
+    this.cells.style.width = `${(100 * cols * cell) / w}%`;
+    this.cells.style.height = `${(100 * rows * cell) / h}%`;
     this.showReadout();
     this.paint();
+  }
+
+  /** The widest of `labels` in `font`, measured once per set of labels (a head or layer change keeps them). */
+  private labelWidth(ctx2d: CanvasRenderingContext2D | null, labels: string[], font: string): number {
+    const key = `${ctx2d ? 'm' : 'e'}|${font}|${labels.join('\u0000')}`;
+    let w = this.labelWidths.get(key);
+    if (w === undefined) {
+      w = widestLabel(ctx2d, labels, font);
+      if (this.labelWidths.size > 16) this.labelWidths.clear();
+      this.labelWidths.set(key, w);
+    }
+    return w;
   }
 
   private font(): string {
@@ -315,8 +351,25 @@ export class DetailSection implements Section {
     const ctx = get2d(this.canvas);
     const sel = this.selected;
     const layout = this.layout;
-    if (!ctx || !sel || !layout || !this.offscreen) return;
+    if (!ctx || !sel || !layout) return;
     const palette = this.ctx.palette();
+    const view = this.ctx.view();
+    const focused = this.isFocused();
+    const active = this.hover ?? (focused ? this.cursor : undefined);
+    // Everything this canvas draws (labels, hatching, outlines): a head or layer change of the same kind changes none of it.
+    const showStep = (view.kind === 'cross' || view.kind === 'decoder') && view.selectedStep >= 0 && view.selectedStep < layout.rows;
+    const signature = [
+      sel.rowLabels.join('\u0000'),
+      sel.colLabels.join('\u0000'),
+      layout.width, layout.height, layout.cell, layout.left, layout.top, layout.rows, layout.cols,
+      this.canvas.width, this.canvas.height,
+      view.kind, showStep ? view.selectedStep : -1,
+      active ? `${active.row},${active.col}` : '',
+      palette.theme.foreground, palette.theme.background.join(','), this.font(),
+      this.focusColor(palette.theme.foreground),
+    ].join('|');
+    if (!clean && signature === this.painted) return;
+    this.painted = clean ? '' : signature;
     const dpr = this.canvas.width / layout.width || 1;
     ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
     ctx.clearRect(0, 0, layout.width, layout.height);
@@ -325,8 +378,11 @@ export class DetailSection implements Section {
       ctx.fillRect(0, 0, layout.width, layout.height);
     }
     const { cell, left, top, rows, cols } = layout;
-    ctx.imageSmoothingEnabled = false;
-    ctx.drawImage(this.offscreen, left, top, cols * cell, rows * cell);
+    if (clean) {
+      // an exported figure has the cells drawn in (on screen they are the canvas underneath)
+      ctx.imageSmoothingEnabled = false;
+      ctx.drawImage(this.cells, left, top, cols * cell, rows * cell);
+    }
     if (this.ctx.view().kind === 'decoder' && rows === cols) this.hatchMasked(ctx, layout);
 
     ctx.font = this.font();
@@ -345,16 +401,14 @@ export class DetailSection implements Section {
     }
     if (clean) return;
 
-    const view = this.ctx.view();
-    const focusColor = cssVar(this.ctx.doc, '--vscode-focusBorder') || palette.theme.foreground;
-    if ((view.kind === 'cross' || view.kind === 'decoder') && view.selectedStep >= 0 && view.selectedStep < rows) {
+    const focusColor = this.focusColor(palette.theme.foreground);
+    if (showStep) {
       ctx.strokeStyle = palette.theme.foreground;
       ctx.lineWidth = 1.5;
       ctx.setLineDash([4, 2]);
       ctx.strokeRect(left - 0.5, top + view.selectedStep * cell - 0.5, cols * cell + 1, cell + 1);
       ctx.setLineDash([]);
     }
-    const active = this.hover ?? (this.isFocused() ? this.cursor : undefined);
     if (active) {
       ctx.strokeStyle = focusColor;
       ctx.lineWidth = 2;
@@ -386,6 +440,11 @@ export class DetailSection implements Section {
     }
     ctx.stroke();
     ctx.restore();
+  }
+
+  private focusColor(fallback: string): string {
+    this.focusBorder ??= cssVar(this.ctx.doc, '--vscode-focusBorder');
+    return this.focusBorder || fallback;
   }
 
   private isFocused(): boolean {
