@@ -6,16 +6,15 @@
  */
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { after, before, describe, test } from 'node:test';
-import type { Browser, Page } from 'playwright-core';
+import { describe, test } from 'node:test';
+import type { Page } from 'playwright-core';
 import { explain, loadModelFolder, type LoadedModel } from '../../src/model';
 import { splitSentences } from '../../src/model/text/sentences';
 import { DEFAULTS } from '../../src/host/settings';
-import { REPO_ROOT, assertPrerequisites, removeRoot, saveLogs, startCodeServer, tempRoot, type CodeServer } from './codeServer';
-import { ensureVsix } from './vsix';
-import { editorLine, eventually, explorerRow, launchBrowser, openWorkbench, runCommand, selectLine, visibleHover, webviewFrame, wordCenter } from './workbench';
+import { REPO_ROOT } from './codeServer';
+import { useWorkbench } from './session';
+import { editorLine, eventually, explorerRow, runCommand, selectLine, visibleHover, webviewFrame, wordCenter } from './workbench';
 
 const PARAGRAPH = 'The lion kills the tiger. The cat sleeps on the mat. Where is the dog? Mr. Brown reads a good book.';
 const CODE_LINE = 'const total = sum(values); // Add the values. Then print the result.';
@@ -30,81 +29,50 @@ const translationOf = (text: string): string => {
 };
 
 describe('Real editor text in the workbench', { timeout: 10 * 60_000 }, () => {
-  let cs: CodeServer | undefined;
-  let browser: Browser | undefined;
-  let page: Page;
-  let workspace: string;
-
-  before(async () => {
-    assertPrerequisites();
-    const vsix = process.env.ATTENTION_LENS_VSIX ?? ensureVsix();
-    const root = tempRoot('attention-lens-e2e-text-');
-    // outside `root`: code-server's profile folder is emptied when it starts
-    workspace = fs.mkdtempSync(path.join(os.tmpdir(), 'attention-lens-e2e-text-ws-'));
-    fs.writeFileSync(path.join(workspace, 'paragraph.txt'), `${PARAGRAPH}\n`);
-    fs.writeFileSync(path.join(workspace, 'code.ts'), `declare function sum(values: number[]): number;\ndeclare const values: number[];\n${CODE_LINE}\n`);
-    fs.writeFileSync(path.join(workspace, 'notes.md'), `# Notes\n\n${MD_LINE}\n`);
-    cs = await startCodeServer({ root, vsix: [vsix], workspace });
-    browser = await launchBrowser();
-    page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
-    page.setDefaultTimeout(30_000);
-    page.setDefaultNavigationTimeout(180_000); // a busy machine loads the workbench slowly
-    await openWorkbench(page, cs.url, workspace, 'paragraph.txt');
-    await openFile(page, 'paragraph.txt', 'The lion kills');
-  }, { timeout: 8 * 60_000 });
-
-  after(async () => {
-    await browser?.close().catch(() => undefined);
-    if (cs) {
-      await cs.stop();
-      saveLogs(cs, 'sentences');
-      removeRoot(cs);
-    }
-    if (workspace) fs.rmSync(workspace, { recursive: true, force: true });
-  }, { timeout: 60_000 });
+  const s = useWorkbench('sentences', { files: { 'paragraph.txt': `${PARAGRAPH}\n`, 'code.ts': `declare function sum(values: number[]): number;\ndeclare const values: number[];\n${CODE_LINE}\n`, 'notes.md': `# Notes\n\n${MD_LINE}\n` }, open: { file: 'paragraph.txt', text: 'The lion kills' } });
 
   /** Opens a file from the explorer (Quick Open does not search a folder outside the home folder here). */
   async function openFile(_page: Page, name: string, expectText: string): Promise<void> {
-    if (!(await explorerRow(page, name).isVisible())) {
-      await page.locator('.activitybar a.action-label[aria-label^="Explorer"]').click();
-      await page.mouse.move(900, 700); // away from the activity bar's tooltip, which covers the first row
-      await page.locator('.context-view .hover-contents').waitFor({ state: 'hidden', timeout: 5_000 }).catch(() => undefined);
+    if (!(await explorerRow(s.page, name).isVisible())) {
+      await s.page.locator('.activitybar a.action-label[aria-label^="Explorer"]').click();
+      await s.page.mouse.move(900, 700); // away from the activity bar's tooltip, which covers the first row
+      await s.page.locator('.context-view .hover-contents').waitFor({ state: 'hidden', timeout: 5_000 }).catch(() => undefined);
     }
-    await explorerRow(page, name).dblclick();
-    await editorLine(page, expectText).waitFor();
+    await explorerRow(s.page, name).dblclick();
+    await editorLine(s.page, expectText).waitFor();
   }
 
   /** Centre of the word `word` on the code line: the rendered span holding it, the word's share of its width. */
   async function tokenCenter(word: string): Promise<{ x: number; y: number }> {
-    const line = page.locator('.editor-group-container .monaco-editor .view-lines .view-line').filter({ hasText: 'Then print' }).first();
+    const line = s.page.locator('.editor-group-container .monaco-editor .view-lines .view-line').filter({ hasText: 'Then print' }).first();
     const span = line.locator('span span').filter({ hasText: word }).first();
     const box = await span.boundingBox();
     const text = ((await span.textContent()) ?? '').replace(/\u00a0/g, ' ');
-    if (!box || !text.includes(word)) return wordCenter(page, 'Then print', word);
+    if (!box || !text.includes(word)) return wordCenter(s.page, 'Then print', word);
     const i = text.indexOf(word);
     return { x: box.x + (box.width * (i + word.length / 2)) / text.length, y: box.y + box.height / 2 };
   }
 
   async function shot(name: string): Promise<void> {
     fs.mkdirSync(SCREENSHOTS, { recursive: true });
-    await page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`), animations: 'disabled' });
+    await s.page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`), animations: 'disabled' });
   }
 
   test('"Attention Lens" in the command palette lists the explain command', async () => {
-    await page.keyboard.press('F1');
+    await s.page.keyboard.press('F1');
     // "lens" is only in the category: without it this query matches no command
-    await page.keyboard.type('Attention Lens explain');
-    await page.locator('.quick-input-list .monaco-list-row', { hasText: COMMAND }).first().waitFor({ timeout: 20_000 });
-    await page.keyboard.press('Escape');
+    await s.page.keyboard.type('Attention Lens explain');
+    await s.page.locator('.quick-input-list .monaco-list-row', { hasText: COMMAND }).first().waitFor({ timeout: 20_000 });
+    await s.page.keyboard.press('Escape');
   });
 
   test('a four-sentence paragraph gives four translations, each the engine\'s translation of that sentence', async () => {
     const sentences = splitSentences(PARAGRAPH).map((s) => s.text);
     assert.equal(sentences.length, 4);
     const want = sentences.map(translationOf);
-    await selectLine(page, PARAGRAPH);
-    await runCommand(page, COMMAND);
-    const panel = webviewFrame(page, 'panel');
+    await selectLine(s.page, PARAGRAPH);
+    await runCommand(s.page, COMMAND);
+    const panel = webviewFrame(s.page, 'panel');
     await eventually(async () => {
       const tabs = await panel.locator('#sentence-tabs .sentence-tab .sentence-translation').allTextContents();
       assert.deepEqual(tabs, want.map((t) => `→ ${t}`));
@@ -116,17 +84,17 @@ describe('Real editor text in the workbench', { timeout: 10 * 60_000 }, () => {
 
   test('the side view keeps its translation after a click in the panel', async () => {
     const want = splitSentences(PARAGRAPH).map((s) => translationOf(s.text));
-    await page.locator('.activitybar a.action-label[aria-label="Attention Lens"]').click();
-    const side = webviewFrame(page, 'sideView');
+    await s.page.locator('.activitybar a.action-label[aria-label="Attention Lens"]').click();
+    const side = webviewFrame(s.page, 'sideView');
     await eventually(async () => {
       assert.equal((await side.locator('#translation').textContent())?.trim(), want.join(' '));
     }, 90_000, 'the side view translation of the paragraph');
     assert.equal(await side.locator('#sentence-list details').count(), 4);
     // click the second sentence in the panel: focus leaves the editor, the panel switches sentence
-    const panel = webviewFrame(page, 'panel');
+    const panel = webviewFrame(s.page, 'panel');
     await panel.locator('#sentence-tabs .sentence-tab').nth(1).click();
     await eventually(async () => assert.equal((await panel.locator('#translation').textContent())?.trim(), want[1]), 30_000, 'the panel on sentence 2');
-    await page.waitForTimeout(1500); // longer than the side view's debounce
+    await s.page.waitForTimeout(1500); // longer than the side view's debounce
     assert.equal((await side.locator('#translation').textContent())?.trim(), want.join(' '));
     assert.match((await side.locator('#source-text').textContent()) ?? '', /Translated: .*The lion kills the tiger/);
     assert.doesNotMatch((await side.locator('#status').textContent()) ?? '', /Select text in an editor/);
@@ -134,10 +102,10 @@ describe('Real editor text in the workbench', { timeout: 10 * 60_000 }, () => {
   });
 
   test('a code selection explains its comment and says so; the hover stays out of code and shows in comments', async () => {
-    await openFile(page, 'code.ts', 'const total');
-    await selectLine(page, CODE_LINE);
-    await runCommand(page, COMMAND);
-    const panel = webviewFrame(page, 'panel');
+    await openFile(s.page, 'code.ts', 'const total');
+    await selectLine(s.page, CODE_LINE);
+    await runCommand(s.page, COMMAND);
+    const panel = webviewFrame(s.page, 'panel');
     await eventually(async () => {
       assert.match((await panel.locator('#status').textContent()) ?? '', /only the comments and text strings/);
       assert.deepEqual(
@@ -147,39 +115,39 @@ describe('Real editor text in the workbench', { timeout: 10 * 60_000 }, () => {
     }, 90_000, 'the code notice and the comment\'s two sentences');
     await shot('code-notice');
     // the panel opened in code.ts's editor group: bring the code back to hover it
-    await page.locator('.tabs-container .tab', { hasText: 'code.ts' }).first().click();
-    await editorLine(page, 'Then print').waitFor();
+    await s.page.locator('.tabs-container .tab', { hasText: 'code.ts' }).first().click();
+    await editorLine(s.page, 'Then print').waitFor();
 
     // hover over code: TypeScript's own hover, no Attention Lens block
-    const hover = visibleHover(page);
+    const hover = visibleHover(s.page);
     const { x, y } = await tokenCenter('total');
-    await page.mouse.move(x, y - 60);
-    await page.mouse.move(x, y, { steps: 6 });
-    await page.waitForTimeout(4000);
+    await s.page.mouse.move(x, y - 60);
+    await s.page.mouse.move(x, y, { steps: 6 });
+    await s.page.waitForTimeout(4000);
     assert.equal(await hover.filter({ hasText: 'Attention Lens' }).count(), 0, 'no Attention Lens hover over code');
     // hover over a word in the comment
     await eventually(async () => {
       const p = await tokenCenter('print');
-      await page.mouse.move(p.x, p.y - 60);
-      await page.mouse.move(p.x, p.y, { steps: 6 });
+      await s.page.mouse.move(p.x, p.y - 60);
+      await s.page.mouse.move(p.x, p.y, { steps: 6 });
       await hover.filter({ hasText: 'Attention Lens' }).first().waitFor({ timeout: 5_000 });
     }, 40_000, 'the Attention Lens hover inside a comment');
-    await page.mouse.move(5, 500);
+    await s.page.mouse.move(5, 500);
   });
 
   test('the hover appears in Markdown', async () => {
-    await openFile(page, 'notes.md', 'The old man');
-    const hover = visibleHover(page);
+    await openFile(s.page, 'notes.md', 'The old man');
+    const hover = visibleHover(s.page);
     await eventually(async () => {
-      const p = await wordCenter(page, MD_LINE, 'market');
-      await page.mouse.move(p.x, p.y - 60);
-      await page.mouse.move(p.x, p.y, { steps: 6 });
+      const p = await wordCenter(s.page, MD_LINE, 'market');
+      await s.page.mouse.move(p.x, p.y - 60);
+      await s.page.mouse.move(p.x, p.y, { steps: 6 });
       await hover.filter({ hasText: 'Attention Lens' }).first().waitFor({ timeout: 5_000 });
     }, 40_000, 'the Attention Lens hover in Markdown');
     // its link opens the panel on the hovered word's sentence, the word's row selected
     await hover.locator('a', { hasText: 'Open Attention Lens' }).first().click();
-    await page.locator('.tabs-container .tab', { hasText: `Attention: ${MD_LINE.slice(0, 30)}` }).first().waitFor({ timeout: 30_000 });
-    const panel = webviewFrame(page, 'panel');
+    await s.page.locator('.tabs-container .tab', { hasText: `Attention: ${MD_LINE.slice(0, 30)}` }).first().waitFor({ timeout: 30_000 });
+    const panel = webviewFrame(s.page, 'panel');
     await eventually(async () => {
       assert.match((await panel.locator('#readout').textContent()) ?? '', /^▁market → /);
       assert.match((await panel.locator('#detail-title').textContent()) ?? '', /Encoder self-attention · layer 3 · mean over heads/);
@@ -187,13 +155,13 @@ describe('Real editor text in the workbench', { timeout: 10 * 60_000 }, () => {
   });
 
   test('maximised, the panel uses two columns and the heatmap opens on the absolute scale with 1/n marked', async () => {
-    await openFile(page, 'paragraph.txt', 'The lion kills');
-    await selectLine(page, PARAGRAPH);
-    await runCommand(page, COMMAND);
-    const panel = webviewFrame(page, 'panel');
+    await openFile(s.page, 'paragraph.txt', 'The lion kills');
+    await selectLine(s.page, PARAGRAPH);
+    await runCommand(s.page, COMMAND);
+    const panel = webviewFrame(s.page, 'panel');
     await eventually(async () => assert.equal(await panel.locator('#sentence-tabs .sentence-tab').count(), 4), 90_000, 'the sentence list');
-    await page.locator('.tabs-container .tab', { hasText: 'Attention: ' }).first().click();
-    await runCommand(page, 'Toggle Maximize Editor Group');
+    await s.page.locator('.tabs-container .tab', { hasText: 'Attention: ' }).first().click();
+    await runCommand(s.page, 'Toggle Maximize Editor Group');
     await eventually(async () => assert.ok(await panel.locator('#content.two-column').count()), 30_000, 'two columns');
     assert.equal((await panel.locator('#legend .legend-mark').textContent())?.trim(), '1/8');
     await shot('wide-panel');
@@ -202,6 +170,6 @@ describe('Real editor text in the workbench', { timeout: 10 * 60_000 }, () => {
     assert.match((await panel.locator('#detail-title').textContent()) ?? '', /Cross-attention .* layer 3 · mean over heads/);
     await panel.locator('#detail').scrollIntoViewIfNeeded();
     await shot('cross-default');
-    await runCommand(page, 'Toggle Maximize Editor Group');
+    await runCommand(s.page, 'Toggle Maximize Editor Group');
   });
 });

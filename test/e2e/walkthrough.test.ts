@@ -5,55 +5,29 @@
  */
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
-import { after, before, describe, test } from 'node:test';
-import type { Browser, Page } from 'playwright-core';
+import { describe, test } from 'node:test';
 import { explain, loadModelFolder, type LoadedModel } from '../../src/model';
 import { traceIds } from '../../src/model/explain/trace';
 import { DEFAULTS } from '../../src/host/settings';
 import { WALKTHROUGH_EXAMPLE } from '../../src/shared/trace';
 import { short } from '../../webview/panel/walkthrough/strip';
-import { REPO_ROOT, assertPrerequisites, removeRoot, saveLogs, startCodeServer, tempRoot, type CodeServer } from './codeServer';
-import { ensureVsix } from './vsix';
-import { eventually, launchBrowser, openFile, openWorkbench, runCommand, screenshot, selectLine, webviewFrame } from './workbench';
+import { REPO_ROOT } from './codeServer';
+import { useWorkbench } from './session';
+import { eventually, runCommand, screenshot, selectLine, webviewFrame } from './workbench';
 
-const SAMPLES = path.join(REPO_ROOT, 'samples');
 const SENTENCE = 'The lion kills the tiger.';
 
 let lm: LoadedModel | undefined;
 const model = () => (lm ??= loadModelFolder(path.join(REPO_ROOT, 'media', 'model')));
 
 describe('walk-through in the workbench', { timeout: 10 * 60_000 }, () => {
-  let cs: CodeServer | undefined;
-  let browser: Browser | undefined;
-  let page: Page;
-  const pageErrors: string[] = [];
-
-  before(async () => {
-    assertPrerequisites();
-    const vsix = process.env.ATTENTION_LENS_VSIX ?? ensureVsix();
-    cs = await startCodeServer({ root: tempRoot('attention-lens-e2e-walk-'), vsix: [vsix], workspace: SAMPLES });
-    browser = await launchBrowser();
-    page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
-    page.setDefaultTimeout(30_000);
-    page.on('pageerror', (err) => pageErrors.push(err.message));
-    await openWorkbench(page, cs.url, SAMPLES, 'sample.txt');
-    await openFile(page, 'sample.txt', SENTENCE);
-  }, { timeout: 8 * 60_000 });
-
-  after(async () => {
-    await browser?.close().catch(() => undefined);
-    if (cs) {
-      await cs.stop();
-      saveLogs(cs, 'walkthrough');
-      removeRoot(cs);
-    }
-  }, { timeout: 60_000 });
+  const s = useWorkbench('walkthrough', { open: { file: 'sample.txt', text: SENTENCE } });
 
   test('click a generated token: the walk-through shows the engine\'s q·k values', async () => {
     const want = explain(model(), SENTENCE, { numBeams: DEFAULTS.beams, topK: DEFAULTS.topK });
-    await selectLine(page, SENTENCE);
-    await runCommand(page, 'Explain attention for selection');
-    const panel = webviewFrame(page, 'panel');
+    await selectLine(s.page, SENTENCE);
+    await runCommand(s.page, 'Explain attention for selection');
+    const panel = webviewFrame(s.page, 'panel');
     await eventually(async () => {
       assert.deepEqual(await panel.locator('#target-tokens .token').allTextContents(), want.targetPieces.slice(1));
     }, 60_000, 'the panel to show the translation');
@@ -63,7 +37,7 @@ describe('walk-through in the workbench', { timeout: 10 * 60_000 }, () => {
     await eventually(async () => assert.match((await title.textContent()) ?? '', new RegExp(`Decoder input token 2 ${want.targetPieces[2]} .*next target token, ${want.targetPieces[3]}\\.`)), 60_000, 'the walk-through of decoder input 2');
     const engine = traceIds(model(), want.sourceIds, want.targetIds, { side: 'target', token: 2 });
     await panel.locator('#walkthrough').scrollIntoViewIfNeeded();
-    await screenshot(page, 'walk-01-input');
+    await screenshot(s.page, 'walk-01-input');
 
     await panel.locator('#wt-next-step').click();
     await panel.locator('#wt-next-step').click();
@@ -74,7 +48,7 @@ describe('walk-through in the workbench', { timeout: 10 * 60_000 }, () => {
     assert.deepEqual(await scores.allTextContents(), head0.scores.map(short), 'q·k as shown');
     assert.match((await panel.locator('#wt-heatmap-check').textContent()) ?? '', /✓/);
     await panel.locator('#wt-step').scrollIntoViewIfNeeded();
-    await screenshot(page, 'walk-02-scores');
+    await screenshot(s.page, 'walk-02-scores');
 
     // the encoder–decoder attention of layer 2, head 3, through the controls
     await panel.locator('#wt-layer').selectOption('1');
@@ -90,19 +64,19 @@ describe('walk-through in the workbench', { timeout: 10 * 60_000 }, () => {
     await strip.press('ArrowRight');
     await strip.press('+');
     assert.equal(await panel.locator('#wt-step .wt-strip-readout').nth(1).textContent(), `dim 1: ${String(cross.q[1])}`);
-    await screenshot(page, 'walk-03-strips');
-    assert.deepEqual(pageErrors, []);
+    await screenshot(s.page, 'walk-03-strips');
+    assert.deepEqual(s.pageErrors, []);
   });
 
   test('the palette\'s "Walk through an example" explains Let\'s go. and opens its first token', async () => {
-    await runCommand(page, 'Attention Lens: Walk through an example');
-    const panel = webviewFrame(page, 'panel');
+    await runCommand(s.page, 'Attention Lens: Walk through an example');
+    const panel = webviewFrame(s.page, 'panel');
     const sourceIds = model().tokenizer.encode(WALKTHROUGH_EXAMPLE).ids;
     await eventually(async () => assert.match((await panel.locator('#wt-title').textContent()) ?? '', /Source token 0 ▁Let of 6/), 60_000, 'the example\'s walk-through');
     assert.equal(await panel.locator('#source-tokens .token').count(), sourceIds.length);
     assert.match((await panel.locator('#wt-pe-check').textContent()) ?? '', /✓/);
     await panel.locator('#walkthrough').scrollIntoViewIfNeeded();
-    await screenshot(page, 'walk-04-example');
-    assert.deepEqual(pageErrors, []);
+    await screenshot(s.page, 'walk-04-example');
+    assert.deepEqual(s.pageErrors, []);
   });
 });

@@ -5,17 +5,15 @@
  */
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
-import { after, before, describe, test } from 'node:test';
-import type { Browser, Page } from 'playwright-core';
+import { describe, test } from 'node:test';
 import { explain, loadModelFolder, type LoadedModel } from '../../src/model';
 import { DEFAULTS } from '../../src/host/settings';
 import { COMPARE_DEMO } from '../../src/shared/protocol';
 import { formatProb } from '../../webview/panel/why/forcedTarget';
-import { REPO_ROOT, assertPrerequisites, removeRoot, saveLogs, startCodeServer, tempRoot, type CodeServer } from './codeServer';
-import { ensureVsix } from './vsix';
-import { eventually, launchBrowser, openFile, openWorkbench, runCommand, screenshot, selectLine, webviewFrame } from './workbench';
+import { REPO_ROOT } from './codeServer';
+import { useWorkbench } from './session';
+import { eventually, runCommand, screenshot, selectLine, webviewFrame } from './workbench';
 
-const SAMPLES = path.join(REPO_ROOT, 'samples');
 const SENTENCE = 'The lion kills the tiger.';
 const TARGET = 'El tigre mata al león.';
 
@@ -23,37 +21,13 @@ let lm: LoadedModel | undefined;
 const model = () => (lm ??= loadModelFolder(path.join(REPO_ROOT, 'media', 'model')));
 
 describe('Why this word? in the workbench', { timeout: 10 * 60_000 }, () => {
-  let cs: CodeServer | undefined;
-  let browser: Browser | undefined;
-  let page: Page;
-  const pageErrors: string[] = [];
-
-  before(async () => {
-    assertPrerequisites();
-    const vsix = process.env.ATTENTION_LENS_VSIX ?? ensureVsix();
-    cs = await startCodeServer({ root: tempRoot('attention-lens-e2e-why-'), vsix: [vsix], workspace: SAMPLES });
-    browser = await launchBrowser();
-    page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
-    page.setDefaultTimeout(30_000);
-    page.on('pageerror', (err) => pageErrors.push(err.message));
-    await openWorkbench(page, cs.url, SAMPLES, 'sample.txt');
-    await openFile(page, 'sample.txt', SENTENCE);
-  }, { timeout: 8 * 60_000 });
-
-  after(async () => {
-    await browser?.close().catch(() => undefined);
-    if (cs) {
-      await cs.stop();
-      saveLogs(cs, 'why');
-      removeRoot(cs);
-    }
-  }, { timeout: 60_000 });
+  const s = useWorkbench('why', { open: { file: 'sample.txt', text: SENTENCE } });
 
   test('a typed target is scored: probability and rank per token', async () => {
     const want = explain(model(), SENTENCE, { topK: DEFAULTS.topK, target: TARGET });
-    await selectLine(page, SENTENCE);
-    await runCommand(page, 'Explain attention for selection');
-    const panel = webviewFrame(page, 'panel');
+    await selectLine(s.page, SENTENCE);
+    await runCommand(s.page, 'Explain attention for selection');
+    const panel = webviewFrame(s.page, 'panel');
     await eventually(async () => assert.ok((await panel.locator('#source-tokens .token').count()) > 0), 60_000, 'the panel to explain the sentence');
     const input = panel.locator('#forced-input');
     await input.scrollIntoViewIfNeeded();
@@ -67,20 +41,20 @@ describe('Why this word? in the workbench', { timeout: 10 * 60_000 }, () => {
     // every view follows the target: the panel's target tokens are the typed translation's
     assert.deepEqual(await panel.locator('#target-tokens .token').allTextContents(), want.targetPieces.slice(1));
     await panel.locator('#forced').scrollIntoViewIfNeeded();
-    await screenshot(page, 'why-01-forced-target');
+    await screenshot(s.page, 'why-01-forced-target');
     await panel.locator('#logit-lens').scrollIntoViewIfNeeded();
     assert.equal(await panel.locator('#lens-grid tbody tr').count(), model().config.decoderLayers);
-    await screenshot(page, 'why-02-logit-lens');
+    await screenshot(s.page, 'why-02-logit-lens');
     await panel.locator('#head-view').scrollIntoViewIfNeeded();
     // collapsed until opened (drawn only while open)
     await panel.locator('#hv-summary').click();
     await panel.locator('#hv-drawing line').first().waitFor({ state: 'attached' });
     assert.ok((await panel.locator('#hv-drawing line').count()) > 0, 'the head view draws lines');
-    await screenshot(page, 'why-03-head-view');
+    await screenshot(s.page, 'why-03-head-view');
   });
 
   test('alternatives: a candidate branches and shows beside the original', async () => {
-    const panel = webviewFrame(page, 'panel');
+    const panel = webviewFrame(s.page, 'panel');
     await panel.locator('#forced-clear').click();
     await eventually(async () => assert.equal(await panel.locator('#forced-clear').isHidden(), true), 30_000, 'the model’s own translation again');
     const cand = panel.locator('#alt-picker .alt-candidate').first();
@@ -89,12 +63,12 @@ describe('Why this word? in the workbench', { timeout: 10 * 60_000 }, () => {
     await eventually(async () => assert.ok((await panel.locator('#alt-branch tbody tr').count()) > 0), 60_000, 'the branch');
     assert.equal((await panel.locator('#alt-original .alt-translation').textContent())?.trim(), explain(model(), SENTENCE, { topK: DEFAULTS.topK }).translation);
     await panel.locator('#alternatives').scrollIntoViewIfNeeded();
-    await screenshot(page, 'why-04-alternatives');
+    await screenshot(s.page, 'why-04-alternatives');
   });
 
   test('the comparison demo renders both sides', async () => {
     const a = explain(model(), COMPARE_DEMO.a, { topK: DEFAULTS.topK }), b = explain(model(), COMPARE_DEMO.b, { topK: DEFAULTS.topK });
-    const panel = webviewFrame(page, 'panel');
+    const panel = webviewFrame(s.page, 'panel');
     const demo = panel.locator('#compare-demo');
     await demo.scrollIntoViewIfNeeded();
     await demo.click();
@@ -106,33 +80,33 @@ describe('Why this word? in the workbench', { timeout: 10 * 60_000 }, () => {
     assert.equal(await panel.locator('#compare-table tbody tr.differs').count(), differing);
     assert.equal(await panel.locator('#compare-diff rect.diff-cell').count(), a.sourceIds.length ** 2);
     await panel.locator('#compare').scrollIntoViewIfNeeded();
-    await screenshot(page, 'why-05-compare');
+    await screenshot(s.page, 'why-05-compare');
     await panel.locator('#compare-diff').scrollIntoViewIfNeeded();
-    await screenshot(page, 'why-06-compare-diff');
+    await screenshot(s.page, 'why-06-compare-diff');
   });
 
   test('"Attention Lens: Compare with…" compares the selection with a typed sentence', async () => {
     const other = 'Attention is all you need.';
-    await selectLine(page, SENTENCE);
-    await page.keyboard.press('F1');
-    const widget = page.locator('.quick-input-widget');
+    await selectLine(s.page, SENTENCE);
+    await s.page.keyboard.press('F1');
+    const widget = s.page.locator('.quick-input-widget');
     await widget.waitFor({ state: 'visible' });
-    await page.keyboard.type('Attention Lens: Compare with');
-    await page.locator('.quick-input-list .monaco-list-row.focused', { hasText: 'Compare with' }).waitFor({ timeout: 20_000 });
-    await page.keyboard.press('Enter');
+    await s.page.keyboard.type('Attention Lens: Compare with');
+    await s.page.locator('.quick-input-list .monaco-list-row.focused', { hasText: 'Compare with' }).waitFor({ timeout: 20_000 });
+    await s.page.keyboard.press('Enter');
     // the input box asks for the second sentence, prefilled with the first
     await widget.locator('.quick-input-message', { hasText: 'Compare “The lion kills the tiger.”' }).waitFor({ timeout: 20_000 });
     const input = widget.locator('input').first();
     await input.fill(other);
-    await page.keyboard.press('Enter');
-    const panel = webviewFrame(page, 'panel');
+    await s.page.keyboard.press('Enter');
+    const panel = webviewFrame(s.page, 'panel');
     const want = explain(model(), other, { topK: DEFAULTS.topK });
     await eventually(async () => {
       assert.equal((await panel.locator('#compare-side-b .alt-translation').textContent())?.trim(), want.translation);
     }, 60_000, 'the comparison from the command');
     assert.equal((await panel.locator('#compare-side-a h4').textContent())?.trim(), `A: ${SENTENCE}`);
-    await screenshot(page, 'why-07-compare-command');
-    const ours = pageErrors.filter((m) => /attention|lens|webview/i.test(m));
-    assert.deepEqual(ours, [], `page errors: ${pageErrors.join('\n')}`);
+    await screenshot(s.page, 'why-07-compare-command');
+    const ours = s.pageErrors.filter((m) => /attention|lens|webview/i.test(m));
+    assert.deepEqual(ours, [], `s.page errors: ${s.pageErrors.join('\n')}`);
   });
 });

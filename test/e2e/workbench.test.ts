@@ -8,19 +8,17 @@
  */
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
-import { after, before, describe, test } from 'node:test';
-import type { Browser, Page } from 'playwright-core';
+import { describe, test } from 'node:test';
 import { explain, loadModelFolder, type Explanation, type LoadedModel } from '../../src/model';
 import { piecesInRange, topAttended } from '../../src/host/hoverMarkdown';
 import { DEFAULTS } from '../../src/host/settings';
-import { REPO_ROOT, assertPrerequisites, removeRoot, saveLogs, startCodeServer, tempRoot, type CodeServer } from './codeServer';
-import { ensureVsix } from './vsix';
+import { REPO_ROOT } from './codeServer';
+import { useWorkbench } from './session';
 import {
-  canvasPaint, editorLine, eventually, isPainted, launchBrowser, openFile, openWorkbench, runCommand, screenshot,
+  canvasPaint, editorLine, eventually, isPainted, runCommand, screenshot,
   selectLine, visibleHover, webviewFrame, wordCenter,
 } from './workbench';
 
-const SAMPLES = path.join(REPO_ROOT, 'samples');
 const SENTENCE = 'The lion kills the tiger.';
 const HTML_LINE = '<img src=x onerror=alert(1)>';
 const COMMAND_TITLE = 'Explain attention for selection';
@@ -35,46 +33,16 @@ function expected(text: string): Explanation {
 }
 
 describe('Attention Lens in the VS Code workbench', { timeout: 10 * 60_000 }, () => {
-  let cs: CodeServer | undefined;
-  let browser: Browser | undefined;
-  let page: Page;
-  const dialogs: string[] = [];
-  const pageErrors: string[] = [];
-
-  before(async () => {
-    assertPrerequisites();
-    const vsix = process.env.ATTENTION_LENS_VSIX ?? ensureVsix();
-    cs = await startCodeServer({ root: tempRoot('attention-lens-e2e-'), vsix: [vsix], workspace: SAMPLES });
-    browser = await launchBrowser();
-    page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
-    page.setDefaultTimeout(30_000);
-    page.on('dialog', (d) => {
-      dialogs.push(`${d.type()}: ${d.message()}`);
-      void d.dismiss().catch(() => undefined);
-    });
-    page.on('pageerror', (err) => pageErrors.push(err.message));
-    await openWorkbench(page, cs.url, SAMPLES, 'sample.txt');
-    await openFile(page, 'sample.txt', SENTENCE);
-  }, { timeout: 8 * 60_000 });
-
-  after(async () => {
-    if (page && browser) await screenshot(page, 'zz-final').catch(() => undefined);
-    await browser?.close().catch(() => undefined);
-    if (cs) {
-      await cs.stop();
-      saveLogs(cs, 'workbench');
-      removeRoot(cs);
-    }
-  }, { timeout: 60_000 });
+  const s = useWorkbench('workbench', { open: { file: 'sample.txt', text: SENTENCE }, recordDialogs: true, finalScreenshot: 'zz-final' });
 
   test('command palette explains the selection in the attention panel', async () => {
     const want = expected(SENTENCE);
     assert.equal(want.steps.length, want.targetPieces.length - 1, 'engine: one decoding step per generated token');
-    await selectLine(page, SENTENCE);
-    await runCommand(page, COMMAND_TITLE);
+    await selectLine(s.page, SENTENCE);
+    await runCommand(s.page, COMMAND_TITLE);
 
-    await page.locator('.tabs-container .tab', { hasText: `Attention: ${SENTENCE.slice(0, 30)}` }).first().waitFor({ timeout: 30_000 });
-    const panel = webviewFrame(page, 'panel');
+    await s.page.locator('.tabs-container .tab', { hasText: `Attention: ${SENTENCE.slice(0, 30)}` }).first().waitFor({ timeout: 30_000 });
+    const panel = webviewFrame(s.page, 'panel');
     await eventually(async () => {
       assert.deepEqual(await panel.locator('#source-tokens .token').allTextContents(), want.sourcePieces);
     }, 60_000, 'the panel to show the source tokens');
@@ -112,18 +80,18 @@ describe('Attention Lens in the VS Code workbench', { timeout: 10 * 60_000 }, ()
       assert.ok(s.candidates > 0, `step ${i + 1} has candidates`);
       assert.ok(s.chosen >= 1, `step ${i + 1} marks the chosen candidate`);
     });
-    await screenshot(page, '01-panel');
+    await screenshot(s.page, '01-panel');
     await panel.locator('#steps').scrollIntoViewIfNeeded();
-    await screenshot(page, '01b-panel-steps');
+    await screenshot(s.page, '01b-panel-steps');
   });
 
   test('hovering a word of the explained line shows attention weights', async () => {
-    const hover = visibleHover(page);
+    const hover = visibleHover(s.page);
     let text = '';
     await eventually(async () => {
-      const { x, y } = await wordCenter(page, SENTENCE, 'lion');
-      await page.mouse.move(x, y - 60);
-      await page.mouse.move(x, y, { steps: 6 });
+      const { x, y } = await wordCenter(s.page, SENTENCE, 'lion');
+      await s.page.mouse.move(x, y - 60);
+      await s.page.mouse.move(x, y, { steps: 6 });
       await hover.filter({ hasText: 'Attention Lens' }).first().waitFor({ timeout: 5_000 });
       text = (await hover.filter({ hasText: 'Attention Lens' }).first().innerText()).replace(/\s+/g, ' ');
     }, 30_000, 'the Attention Lens hover');
@@ -140,35 +108,35 @@ describe('Attention Lens in the VS Code workbench', { timeout: 10 * 60_000 }, ()
       assert.ok(shown.some((v) => Math.abs(v - t.weight) < 0.006 || Math.abs(v - 100 * t.weight) < 0.6),
         `hover shows the weight ${t.weight.toFixed(3)} of "${t.piece}": ${text}`);
     }
-    await screenshot(page, '02-hover');
+    await screenshot(s.page, '02-hover');
     // dismiss by moving away (Escape would also cancel the editor selection the next test relies on)
-    await page.mouse.move(5, 500);
+    await s.page.mouse.move(5, 500);
     await hover.first().waitFor({ state: 'hidden', timeout: 10_000 }).catch(() => undefined);
   });
 
   test('the activity-bar view shows the translation of the current selection', async () => {
     const want = expected(SENTENCE);
-    const selection = page.locator('.statusbar-item[id="status.editor.selection"]');
+    const selection = s.page.locator('.statusbar-item[id="status.editor.selection"]');
     assert.match(await selection.innerText(), new RegExp(`\\(${SENTENCE.length} selected\\)`), 'the sentence is still selected');
-    await page.locator(`.activitybar a.action-label[aria-label="${CONTAINER_TITLE}"]`).click();
-    const side = webviewFrame(page, 'sideView');
+    await s.page.locator(`.activitybar a.action-label[aria-label="${CONTAINER_TITLE}"]`).click();
+    const side = webviewFrame(s.page, 'sideView');
     await eventually(async () => {
       const status = (await side.locator('#status').textContent().catch(() => null))?.trim();
       assert.equal((await side.locator('#translation').textContent())?.trim(), want.translation, `side view #status: "${status}"`);
     }, 60_000, 'the side view translation');
-    await screenshot(page, '03-side-view');
+    await screenshot(s.page, '03-side-view');
   });
 
   test('a selection that looks like HTML is shown as text, never run', async () => {
     const want = expected(HTML_LINE);
-    await editorLine(page, HTML_LINE).waitFor();
-    await selectLine(page, HTML_LINE);
-    await runCommand(page, COMMAND_TITLE);
+    await editorLine(s.page, HTML_LINE).waitFor();
+    await selectLine(s.page, HTML_LINE);
+    await runCommand(s.page, COMMAND_TITLE);
 
-    const tab = page.locator('.tabs-container .tab', { hasText: `Attention: ${HTML_LINE.slice(0, 30)}` }).first();
+    const tab = s.page.locator('.tabs-container .tab', { hasText: `Attention: ${HTML_LINE.slice(0, 30)}` }).first();
     await tab.waitFor({ timeout: 30_000 });
     assert.equal(await tab.locator('img').count(), 0, 'no <img> element in the tab title');
-    const panel = webviewFrame(page, 'panel');
+    const panel = webviewFrame(s.page, 'panel');
     await eventually(async () => {
       assert.deepEqual(await panel.locator('#source-tokens .token').allTextContents(), want.sourcePieces);
     }, 60_000, 'the panel to show the HTML-looking source tokens');
@@ -179,17 +147,17 @@ describe('Attention Lens in the VS Code workbench', { timeout: 10 * 60_000 }, ()
     // the tab title (waited for above) carries the raw selection as literal text
     assert.equal(await panel.locator('img').count(), 0, 'no <img> element in the panel');
     assert.equal(await panel.locator('unk').count(), 0, 'no <unk> element in the panel');
-    const side = webviewFrame(page, 'sideView');
+    const side = webviewFrame(s.page, 'sideView');
     assert.equal(await side.locator('img').count(), 0, 'no <img> element in the side view');
-    await page.waitForTimeout(1_000); // an onerror handler would have fired by now
-    assert.deepEqual(dialogs, [], 'no dialog opened');
+    await s.page.waitForTimeout(1_000); // an onerror handler would have fired by now
+    assert.deepEqual(s.dialogs, [], 'no dialog opened');
     await panel.locator('#source-tokens').scrollIntoViewIfNeeded();
-    await screenshot(page, '04-xss');
+    await screenshot(s.page, '04-xss');
   });
 
-  test('no dialogs and no uncaught page errors from the extension', () => {
-    assert.deepEqual(dialogs, []);
-    const ours = pageErrors.filter((m) => /attention|lens|webview/i.test(m));
-    assert.deepEqual(ours, [], `page errors: ${pageErrors.join('\n')}`);
+  test('no s.dialogs and no uncaught s.page errors from the extension', () => {
+    assert.deepEqual(s.dialogs, []);
+    const ours = s.pageErrors.filter((m) => /attention|lens|webview/i.test(m));
+    assert.deepEqual(ours, [], `s.page errors: ${s.pageErrors.join('\n')}`);
   });
 });
