@@ -1,58 +1,16 @@
 /** The panel webview rendered in jsdom: DOM contract, escaping of untrusted text, messages, exports, state. */
 import assert from 'node:assert/strict';
-import { afterEach, describe, it } from 'node:test';
-import { JSDOM, VirtualConsole } from 'jsdom';
+import { describe, it } from 'node:test';
 import type { Explanation } from '../../../src/shared/explanation';
-import type { FromWebviewMessage, PanelViewState } from '../../../src/shared/protocol';
+import type { PanelViewState } from '../../../src/shared/protocol';
 import { attentionRow, explanationFromJson, headMatrix, layerWeights } from '../../../src/shared/attention';
-import { PERSIST_DELAY_MS, startPanel, type PanelApp } from '../../../webview/panel/app';
+import { PERSIST_DELAY_MS } from '../../../webview/panel/app';
 import type { PersistedPanelState } from '../../../webview/panel/state';
-import { XSS, fakeVsCodeApi, makeExplanation, type FakeApi } from '../../../webview/testing/fixtures';
+import { XSS, makeExplanation } from '../../../webview/testing/fixtures';
+import { bootPanel, type PanelHarness } from '../../helpers/webviewDom';
 
-interface Harness {
-  dom: JSDOM;
-  doc: Document;
-  win: Window & typeof globalThis;
-  api: FakeApi<PersistedPanelState>;
-  app: PanelApp;
-  errors: string[];
-  $: (sel: string) => HTMLElement | null;
-  $$: (sel: string) => HTMLElement[];
-  send: (data: unknown) => void;
-  sent: <T extends FromWebviewMessage['type']>(type: T) => Array<Extract<FromWebviewMessage, { type: T }>>;
-}
-
-const open: JSDOM[] = [];
-afterEach(() => {
-  for (const d of open.splice(0)) d.window.close();
-});
-
-function boot(saved?: PersistedPanelState): Harness {
-  const errors: string[] = [];
-  const virtualConsole = new VirtualConsole();
-  // jsdom has no canvas 2D context; the panel must cope, so only other errors count.
-  virtualConsole.on('jsdomError', (e) => {
-    if (!/Not implemented/.test(e.message)) errors.push(e.message);
-  });
-  const dom = new JSDOM('<!doctype html><html><head></head><body class="vscode-dark"></body></html>', { virtualConsole, pretendToBeVisual: true });
-  open.push(dom);
-  const win = dom.window as unknown as Window & typeof globalThis;
-  const doc = win.document;
-  const api = fakeVsCodeApi<PersistedPanelState>(saved);
-  const app = startPanel(doc, api);
-  return {
-    dom,
-    doc,
-    win,
-    api,
-    app,
-    errors,
-    $: (sel) => doc.querySelector<HTMLElement>(sel),
-    $$: (sel) => Array.from(doc.querySelectorAll<HTMLElement>(sel)),
-    send: (data) => win.dispatchEvent(new win.MessageEvent('message', { data })),
-    sent: (type) => api.posted.filter((m) => (m as FromWebviewMessage).type === type) as never,
-  };
-}
+type Harness = PanelHarness;
+const boot = (saved?: PersistedPanelState): Harness => bootPanel({ saved });
 
 function explain(h: Harness, explanation: Explanation, extra: Record<string, unknown> = {}): void {
   h.send({ type: 'explanation', requestId: 1, explanation, ...extra });

@@ -5,62 +5,33 @@
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { afterEach, describe, it } from 'node:test';
-import { JSDOM, VirtualConsole } from 'jsdom';
+import { describe, it } from 'node:test';
 import type { Explanation } from '../../../src/shared/explanation';
-import type { FromWebviewMessage, PanelViewState, SentenceSummary } from '../../../src/shared/protocol';
+import type { PanelViewState, SentenceSummary } from '../../../src/shared/protocol';
 import { sinusoidalPositions } from '../../../src/model/network/positions';
-import { EMPTY_PANEL_TEXT, startPanel, type PanelApp } from '../../../webview/panel/app';
+import { EMPTY_PANEL_TEXT } from '../../../webview/panel/app';
 import { MIN_READABLE_CELL } from '../../../webview/panel/detail';
 import { FIGURE_SCALE, figureLayout } from '../../../webview/panel/export';
 import { TWO_COLUMN_MIN_WIDTH } from '../../../webview/panel/layout';
 import { curveSamples, sinusoidAt } from '../../../webview/panel/pe';
 import { selectMatrix } from '../../../webview/panel/selection';
-import { defaultPeDimensions, sanitizeView, type PersistedPanelState } from '../../../webview/panel/state';
+import { defaultPeDimensions, sanitizeView } from '../../../webview/panel/state';
 import { glossaryText } from '../../../webview/panel/tokens';
 import { contrastRatio, divergingScale, lerpColor, parseCssColor, textColorOn, type RGB } from '../../../webview/shared/colorScale';
 import { dropdownPosition } from '../../../webview/shared/controls';
 import { computeLayout } from '../../../webview/shared/heatmap';
-import { fakeVsCodeApi, makeExplanation, type FakeApi } from '../../../webview/testing/fixtures';
+import { makeExplanation } from '../../../webview/testing/fixtures';
+import { bootPanel, type PanelHarness } from '../../helpers/webviewDom';
 
 const ROOT = path.join(import.meta.dirname, '..', '..', '..');
 
-interface Harness {
-  doc: Document;
-  win: Window & typeof globalThis;
-  api: FakeApi<PersistedPanelState>;
-  app: PanelApp;
-  $: (sel: string) => HTMLElement | null;
-  $$: (sel: string) => HTMLElement[];
-  send: (data: unknown) => void;
-  sent: <T extends FromWebviewMessage['type']>(type: T) => Array<Extract<FromWebviewMessage, { type: T }>>;
-  view: () => PanelViewState;
-}
-
-const open: JSDOM[] = [];
-afterEach(() => {
-  for (const d of open.splice(0)) d.window.close();
-});
-
+type Harness = PanelHarness & { view: () => PanelViewState };
 function boot(width = 1000, setup?: (win: Window & typeof globalThis) => void): Harness {
-  const virtualConsole = new VirtualConsole();
-  const dom = new JSDOM('<!doctype html><html><head></head><body class="vscode-dark"></body></html>', { virtualConsole, pretendToBeVisual: true });
-  open.push(dom);
-  const win = dom.window as unknown as Window & typeof globalThis;
-  Object.defineProperty(win, 'innerWidth', { value: width, configurable: true, writable: true });
-  setup?.(win);
-  const doc = win.document;
-  const api = fakeVsCodeApi<PersistedPanelState>();
-  const app = startPanel(doc, api);
-  const sent = <T extends FromWebviewMessage['type']>(type: T) => api.posted.filter((m) => (m as FromWebviewMessage).type === type) as Array<Extract<FromWebviewMessage, { type: T }>>;
+  const h = bootPanel({ width, setup });
   return {
-    doc, win, api, app,
-    $: (sel) => doc.querySelector<HTMLElement>(sel),
-    $$: (sel) => Array.from(doc.querySelectorAll<HTMLElement>(sel)),
-    send: (data) => win.dispatchEvent(new win.MessageEvent('message', { data })),
-    sent,
+    ...h,
     view: () => {
-      const all = sent('viewState');
+      const all = h.sent('viewState');
       return all[all.length - 1].state;
     },
   };

@@ -3,46 +3,23 @@
  * reached, every step's numbers against the trace, navigation by buttons and keys, colour strips, errors.
  */
 import assert from 'node:assert/strict';
-import { afterEach, before, describe, it } from 'node:test';
-import { JSDOM, VirtualConsole } from 'jsdom';
+import { before, describe, it } from 'node:test';
 import { explain, loadModelFolder, type Explanation } from '../../../src/model';
 import { traceIds } from '../../../src/model/explain/trace';
 import type { LoadedModel } from '../../../src/model/loading/loadModel';
-import type { FromWebviewMessage } from '../../../src/shared/protocol';
 import type { Trace } from '../../../src/shared/trace';
 import { startPanel } from '../../../webview/panel/app';
 import type { PersistedPanelState } from '../../../webview/panel/state';
 import { stepList } from '../../../webview/panel/walkthrough/walkthrough';
 import { XSS, fakeVsCodeApi } from '../../../webview/testing/fixtures';
 import { BUNDLED_MODEL } from '../../helpers/golden';
-
-const open: JSDOM[] = [];
-afterEach(() => {
-  for (const d of open.splice(0)) d.window.close();
-});
+import { postedOfType, webviewDom } from '../../helpers/webviewDom';
 
 function boot() {
-  const errors: string[] = [];
-  const virtualConsole = new VirtualConsole();
-  virtualConsole.on('jsdomError', (e) => {
-    if (!/Not implemented/.test(e.message)) errors.push(e.message);
-  });
-  const dom = new JSDOM('<!doctype html><html><head></head><body class="vscode-dark"></body></html>', { virtualConsole, pretendToBeVisual: true });
-  open.push(dom);
-  const win = dom.window as unknown as Window & typeof globalThis;
-  const doc = win.document;
+  const w = webviewDom();
   const api = fakeVsCodeApi<PersistedPanelState>();
-  startPanel(doc, api);
-  return {
-    doc,
-    win,
-    errors,
-    $: (sel: string) => doc.querySelector<HTMLElement>(sel),
-    $$: (sel: string) => Array.from(doc.querySelectorAll<HTMLElement>(sel)),
-    send: (data: unknown) => win.dispatchEvent(new win.MessageEvent('message', { data })),
-    traces: () => api.posted.filter((m) => (m as FromWebviewMessage).type === 'trace') as Array<Extract<FromWebviewMessage, { type: 'trace' }>>,
-    key: (target: Element, key: string) => target.dispatchEvent(new win.KeyboardEvent('keydown', { key, bubbles: true })),
-  };
+  startPanel(w.doc, api);
+  return { ...w, traces: () => postedOfType(api.posted, 'trace') };
 }
 
 type H = ReturnType<typeof boot>;

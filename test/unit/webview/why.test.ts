@@ -1,7 +1,6 @@
 /** The panel's "Why this word?" views in jsdom, fed real explanations from the bundled model. */
 import assert from 'node:assert/strict';
-import { afterEach, describe, it } from 'node:test';
-import { JSDOM, VirtualConsole } from 'jsdom';
+import { describe, it } from 'node:test';
 import { explain, loadModelFolder } from '../../../src/model';
 import { headMatrix, meanOverHeads } from '../../../src/shared/attention';
 import { COMPARE_DEMO, type FromWebviewMessage } from '../../../src/shared/protocol';
@@ -10,29 +9,15 @@ import { formatProb } from '../../../webview/panel/why/forcedTarget';
 import { MIN_LINE_WEIGHT } from '../../../webview/panel/why/headView';
 import { XSS, fakeVsCodeApi, makeExplanation } from '../../../webview/testing/fixtures';
 import { BUNDLED_MODEL } from '../../helpers/golden';
+import { postedOfType, webviewDom } from '../../helpers/webviewDom';
 
 const lm = loadModelFolder(BUNDLED_MODEL, { name: 'bundled' });
-const open: JSDOM[] = [];
-afterEach(() => {
-  for (const d of open.splice(0)) d.window.close();
-});
-
 function boot() {
-  const virtualConsole = new VirtualConsole();
-  const errors: string[] = [];
-  virtualConsole.on('jsdomError', (e) => {
-    if (!/Not implemented/.test(e.message)) errors.push(e.message);
-  });
-  const dom = new JSDOM('<!doctype html><html><head></head><body class="vscode-dark"></body></html>', { virtualConsole, pretendToBeVisual: true });
-  open.push(dom);
-  const win = dom.window as unknown as Window & typeof globalThis;
+  const w = webviewDom();
   const api = fakeVsCodeApi<never>();
-  const app = startPanel(win.document, api);
-  const $ = (sel: string) => win.document.querySelector<HTMLElement>(sel);
-  const $$ = (sel: string) => Array.from(win.document.querySelectorAll<HTMLElement>(sel));
-  const send = (data: unknown) => win.dispatchEvent(new win.MessageEvent('message', { data }));
-  const sent = <T extends FromWebviewMessage['type']>(type: T) => api.posted.filter((m) => (m as FromWebviewMessage).type === type) as Array<Extract<FromWebviewMessage, { type: T }>>;
-  return { win, app, $, $$, send, sent, errors };
+  const app = startPanel(w.doc, api);
+  const sent = <T extends FromWebviewMessage['type']>(type: T) => postedOfType(api.posted, type);
+  return { win: w.win, app, $: w.$, $$: w.$$, send: w.send, sent, errors: w.errors };
 }
 
 describe('formatProb', () => {
