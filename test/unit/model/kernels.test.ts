@@ -11,16 +11,9 @@ import { loadMarianNetwork } from '../../../src/model/loading/loadNetwork';
 import { kernelSource, matmulTransB } from '../../../src/model/kernels/matmul';
 import { matmulNaive, matmulTransB4x4 } from '../../../src/model/reference/matmul';
 import { BUNDLED_MODEL, TINY_MODEL, readJson } from '../../helpers/golden';
+import { randomFloats } from '../../helpers/random';
 
-function random(n: number, seed: number): Float32Array {
-  const a = new Float32Array(n);
-  let x = seed >>> 0 || 1;
-  for (let i = 0; i < n; i++) {
-    x = (Math.imul(x, 1664525) + 1013904223) >>> 0;
-    a[i] = (x / 2 ** 32) * 2 - 1;
-  }
-  return a;
-}
+const random = randomFloats;
 
 function sameBits(x: Float32Array, y: Float32Array): boolean {
   if (x.length !== y.length) return false;

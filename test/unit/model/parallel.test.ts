@@ -17,15 +17,9 @@ import { SplitBackOff } from '../../../src/model/kernels/parallel/splitBackOff';
 import type { Linear, MarianWeights } from '../../../src/model/loading/weights';
 import { ModelClient } from '../../../src/host/modelClient';
 import { BUNDLED_MODEL, ROOT, TINY_MODEL } from '../../helpers/golden';
+import { fillRandom } from '../../helpers/random';
 
-function fill(x: Float32Array, seed: number): Float32Array {
-  let s = seed >>> 0 || 1;
-  for (let i = 0; i < x.length; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    x[i] = (s / 2 ** 32) * 2 - 1;
-  }
-  return x;
-}
+const fill = fillRandom;
 
 function sameBits(x: Float32Array, y: Float32Array): boolean {
   return x.length === y.length && x.every((v, i) => Object.is(v, y[i]));

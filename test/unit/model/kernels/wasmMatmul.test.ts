@@ -11,16 +11,9 @@ import fc from 'fast-check';
 import { matmulTransB } from '../../../../src/model/kernels/matmul';
 import { WasmArena, WasmMemoryTooSmall } from '../../../../src/model/kernels/wasm/memory';
 import { WasmMatmul, fastProductAt, instantiateMatmul, wasmSimdSupported } from '../../../../src/model/kernels/wasm/wasmMatmul';
+import { randomFloats } from '../../../helpers/random';
 
-function random(n: number, seed: number): Float32Array {
-  const a = new Float32Array(n);
-  let x = seed >>> 0 || 1;
-  for (let i = 0; i < n; i++) {
-    x = (Math.imul(x, 1664525) + 1013904223) >>> 0;
-    a[i] = (x / 2 ** 32) * 2 - 1;
-  }
-  return a;
-}
+const random = randomFloats;
 
 /** Σₖ in doubles in increasing k from +0, then + bias, rounded to float32 on store. */
 function textbook(a: Float32Array, M: number, K: number, b: Float32Array, N: number, out: Float32Array, bias: Float32Array | undefined, aOff: number, oOff: number): void {

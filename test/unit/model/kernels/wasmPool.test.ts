@@ -9,15 +9,9 @@ import { matmulTransB } from '../../../../src/model/kernels/matmul';
 import { MatmulPool } from '../../../../src/model/kernels/parallel/matmulPool';
 import { WasmArena } from '../../../../src/model/kernels/wasm/memory';
 import { WasmMatmul, wasmSimdSupported } from '../../../../src/model/kernels/wasm/wasmMatmul';
+import { fillRandom } from '../../../helpers/random';
 
-function fill(x: Float32Array, seed: number): Float32Array {
-  let s = seed >>> 0 || 1;
-  for (let i = 0; i < x.length; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    x[i] = (s / 2 ** 32) * 2 - 1;
-  }
-  return x;
-}
+const fill = fillRandom;
 const sameBits = (x: Float32Array, y: Float32Array) => x.length === y.length && x.every((v, i) => Object.is(v, y[i]));
 
 const pools: MatmulPool[] = [];
