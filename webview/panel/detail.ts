@@ -309,12 +309,12 @@ export class DetailSection implements Section {
     }
     this.canvas.style.width = `${this.layout.width}px`;
     this.canvas.style.height = `${this.layout.height}px`;
-    // the cell bitmap sits exactly under the grid (percentages: the canvas may be scaled down)
-    const { left, top, cell, rows, cols, width: w, height: h } = this.layout;
-    this.cells.style.left = `${(100 * left) / w}%`;
-    this.cells.style.top = `${(100 * top) / h}%`;
-    this.cells.style.width = `${(100 * cols * cell) / w}%`;
-    this.cells.style.height = `${(100 * rows * cell) / h}%`;
+    // the cell bitmap sits exactly under the grid (the canvas is never scaled: the frame scrolls)
+    const { left, top, cell, rows, cols } = this.layout;
+    this.cells.style.left = `${left}px`;
+    this.cells.style.top = `${top}px`;
+    this.cells.style.width = `${cols * cell}px`;
+    this.cells.style.height = `${rows * cell}px`;
     this.showReadout();
     this.paint();
   }
