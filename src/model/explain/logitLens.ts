@@ -8,6 +8,7 @@ import type { GenerationSettings } from '../loading/config';
 import { applyLogitsProcessors } from '../generation/logitsProcessors';
 import { StepDistribution } from '../generation/generate';
 import type { MarianModel, StepAttention } from '../marian';
+import { logits as outputLogits } from '../network/layers';
 import type { LogitLens } from '../../shared/explanation';
 
 /**
@@ -29,8 +30,8 @@ export function logitLens(
       if (!out) throw new Error(`decoder layer ${l} output was not captured at step ${t}`);
       x.set(out, t * d);
     }
-    // all positions at once: logits = x · lm_headᵀ + final_logits_bias (lm_head is the tied embedding)
-    model.matmul(x, T, d, model.weights.lmHead, V, logits, model.weights.finalLogitsBias); // the model's kernels (and threads): same numbers
+    // all positions at once, through the model's own output layer: x · lm_headᵀ + final_logits_bias (tied embedding)
+    outputLogits(model, x, T, 1, logits);
     const topIds: number[][] = [], topProbs: number[][] = [], topPieces: string[][] = [];
     for (let t = 0; t < T; t++) {
       const scores = logits.subarray(t * V, (t + 1) * V);
