@@ -90,12 +90,22 @@ export async function selectLine(page: Page, text: string): Promise<void> {
 
 /** Runs a command from the palette: F1, type its title, check it is the focused entry, Enter. */
 export async function runCommand(page: Page, title: string): Promise<void> {
-  await page.keyboard.press('F1');
   const widget = page.locator('.quick-input-widget');
-  await widget.waitFor({ state: 'visible' });
-  await page.keyboard.type(title);
   const focused = page.locator('.quick-input-list .monaco-list-row.focused', { hasText: title });
-  await focused.waitFor({ timeout: 20_000 });
+  // a busy workbench can drop keystrokes typed while the palette opens: one fresh try before failing
+  for (let attempt = 1; ; attempt++) {
+    await page.keyboard.press('F1');
+    await widget.waitFor({ state: 'visible' });
+    await page.keyboard.type(title);
+    try {
+      await focused.waitFor({ timeout: 20_000 });
+      break;
+    } catch (e) {
+      if (attempt === 2) throw e;
+      await page.keyboard.press('Escape');
+      await widget.waitFor({ state: 'hidden' });
+    }
+  }
   await page.keyboard.press('Enter');
   await widget.waitFor({ state: 'hidden' });
 }
