@@ -14,7 +14,7 @@ import { splitSentences } from '../../src/model/text/sentences';
 import { DEFAULTS } from '../../src/host/settings';
 import { REPO_ROOT } from './codeServer';
 import { useWorkbench } from './session';
-import { editorLine, eventually, explorerRow, runCommand, selectLine, visibleHover, webviewFrame, wordCenter } from './workbench';
+import { editorLine, eventually, explorerRow, runCommand, selectLine, showInPalette, visibleHover, webviewFrame, wordCenter } from './workbench';
 
 const PARAGRAPH = 'The lion kills the tiger. The cat sleeps on the mat. Where is the dog? Mr. Brown reads a good book.';
 const CODE_LINE = 'const total = sum(values); // Add the values. Then print the result.';
@@ -59,10 +59,8 @@ describe('Real editor text in the workbench', { timeout: 10 * 60_000 }, () => {
   }
 
   test('"Attention Lens" in the command palette lists the explain command', async () => {
-    await s.page.keyboard.press('F1');
     // "lens" is only in the category: without it this query matches no command
-    await s.page.keyboard.type('Attention Lens explain');
-    await s.page.locator('.quick-input-list .monaco-list-row', { hasText: COMMAND }).first().waitFor({ timeout: 20_000 });
+    await showInPalette(s.page, 'Attention Lens explain', COMMAND, false);
     await s.page.keyboard.press('Escape');
   });
 

@@ -16,7 +16,7 @@ import type { Browser, FrameLocator, Page } from 'playwright-core';
 import { PAINTED_MARK, RECEIVED_MARK } from '../../webview/panel/timingMarks';
 import { assertPrerequisites, removeRoot, saveLogs, startCodeServer, tempRoot, type CodeServer } from './codeServer';
 import { ensureVsix } from './vsix';
-import { canvasPaint, editorLine, eventually, explorerRow, isPainted, launchBrowser, openWorkbench, runCommand, selectLine, webviewFrame } from './workbench';
+import { canvasPaint, editorLine, eventually, explorerRow, isPainted, launchBrowser, openWorkbench, runCommand, selectLine, showInPalette, webviewFrame } from './workbench';
 
 /** Selects the whole long line (the shared selectLine checks the selection against its search text). */
 async function selectWholeLine(page: Page, start: string, length: number): Promise<void> {
@@ -31,11 +31,8 @@ async function selectWholeLine(page: Page, start: string, length: number): Promi
 
 /** The command palette's run, up to the Enter that starts the command; returns the wall-clock time of that Enter. */
 async function startCommand(page: Page, title: string): Promise<number> {
-  await page.keyboard.press('F1');
+  await showInPalette(page, title, title);
   const widget = page.locator('.quick-input-widget');
-  await widget.waitFor({ state: 'visible' });
-  await page.keyboard.type(title);
-  await page.locator('.quick-input-list .monaco-list-row.focused', { hasText: title }).waitFor({ timeout: 20_000 });
   const at = Date.now();
   await page.keyboard.press('Enter');
   await widget.waitFor({ state: 'hidden' });

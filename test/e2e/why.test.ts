@@ -12,7 +12,7 @@ import { COMPARE_DEMO } from '../../src/shared/protocol';
 import { formatProb } from '../../webview/panel/why/forcedTarget';
 import { REPO_ROOT } from './codeServer';
 import { useWorkbench } from './session';
-import { eventually, runCommand, screenshot, selectLine, webviewFrame } from './workbench';
+import { eventually, runCommand, screenshot, showInPalette, selectLine, webviewFrame } from './workbench';
 
 const SENTENCE = 'The lion kills the tiger.';
 const TARGET = 'El tigre mata al león.';
@@ -88,11 +88,8 @@ describe('Why this word? in the workbench', { timeout: 10 * 60_000 }, () => {
   test('"Attention Lens: Compare with…" compares the selection with a typed sentence', async () => {
     const other = 'Attention is all you need.';
     await selectLine(s.page, SENTENCE);
-    await s.page.keyboard.press('F1');
+    await showInPalette(s.page, 'Attention Lens: Compare with', 'Compare with');
     const widget = s.page.locator('.quick-input-widget');
-    await widget.waitFor({ state: 'visible' });
-    await s.page.keyboard.type('Attention Lens: Compare with');
-    await s.page.locator('.quick-input-list .monaco-list-row.focused', { hasText: 'Compare with' }).waitFor({ timeout: 20_000 });
     await s.page.keyboard.press('Enter');
     // the input box asks for the second sentence, prefilled with the first
     await widget.locator('.quick-input-message', { hasText: 'Compare “The lion kills the tiger.”' }).waitFor({ timeout: 20_000 });

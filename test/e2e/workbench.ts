@@ -88,26 +88,34 @@ export async function selectLine(page: Page, text: string): Promise<void> {
   }, 10_000, `selection of "${text}"`);
 }
 
-/** Runs a command from the palette: F1, type its title, check it is the focused entry, Enter. */
-export async function runCommand(page: Page, title: string): Promise<void> {
+/**
+ * Opens the command palette with `query` typed and waits for an entry holding `entry` (the focused one when
+ * `focused`). The query is set in one input event, not typed key by key: a busy workbench drops keystrokes
+ * sent while the palette opens. One fresh try before failing.
+ */
+export async function showInPalette(page: Page, query: string, entry: string, focused = true): Promise<void> {
   const widget = page.locator('.quick-input-widget');
-  const focused = page.locator('.quick-input-list .monaco-list-row.focused', { hasText: title });
-  // a busy workbench can drop keystrokes typed while the palette opens: one fresh try before failing
+  const row = page.locator(`.quick-input-list .monaco-list-row${focused ? '.focused' : ''}`, { hasText: entry }).first();
   for (let attempt = 1; ; attempt++) {
     await page.keyboard.press('F1');
     await widget.waitFor({ state: 'visible' });
-    await page.keyboard.type(title);
+    await widget.locator('input').first().fill(`>${query}`);
     try {
-      await focused.waitFor({ timeout: 20_000 });
-      break;
+      await row.waitFor({ timeout: 20_000 });
+      return;
     } catch (e) {
       if (attempt === 2) throw e;
       await page.keyboard.press('Escape');
       await widget.waitFor({ state: 'hidden' });
     }
   }
+}
+
+/** Runs a command from the palette: its title as the query, check it is the focused entry, Enter. */
+export async function runCommand(page: Page, title: string): Promise<void> {
+  await showInPalette(page, title, title);
   await page.keyboard.press('Enter');
-  await widget.waitFor({ state: 'hidden' });
+  await page.locator('.quick-input-widget').waitFor({ state: 'hidden' });
 }
 
 /** Centre of the first occurrence of `word` in the editor's rendered lines (via a DOM Range over the text node). */
