@@ -62,7 +62,8 @@ export async function openFile(page: Page, name: string, expectText: string): Pr
   await page.keyboard.press('Control+P');
   const widget = page.locator('.quick-input-widget');
   await widget.waitFor({ state: 'visible' });
-  await page.keyboard.type(name);
+  // one input event, as in showInPalette: keystrokes typed while the widget opens can be lost
+  await widget.locator('input').first().fill(name);
   await page.locator(`.quick-input-list .monaco-list-row[aria-label^="${name}"]`).first().waitFor();
   await page.keyboard.press('Enter');
   await widget.waitFor({ state: 'hidden' });
