@@ -17,7 +17,7 @@
  * Flags: --production (minify, no source maps, clean dist/ first), --watch (rebuild on change).
  */
 import * as esbuild from 'esbuild';
-import { existsSync, rmSync, chmodSync } from 'node:fs';
+import { existsSync, rmSync, chmodSync, realpathSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -53,7 +53,8 @@ const nodeCommon = {
   logLevel: 'silent',
 };
 
-const targets = [
+/** Exported for scripts/test-cli-bundle.mjs, which builds the CLI for the unit tests with these same options. */
+export const targets = [
   { name: 'extension', entry: 'src/extension.ts', options: { ...nodeCommon, outfile: 'dist/extension.js', external: ['vscode'] } },
   { name: 'worker', entry: 'src/worker/inferenceWorker.ts', options: { ...nodeCommon, outfile: 'dist/worker.js' } },
   { name: 'train-worker', entry: 'src/worker/trainWorker.ts', options: { ...nodeCommon, outfile: 'dist/trainWorker.js' } },
@@ -131,7 +132,10 @@ async function main() {
   }
 }
 
-main().catch((err) => {
-  console.error(err);
-  process.exit(1);
-});
+// Builds only when run as a script, not when imported for its targets.
+if (process.argv[1] && fileURLToPath(import.meta.url) === realpathSync(process.argv[1])) {
+  main().catch((err) => {
+    console.error(err);
+    process.exit(1);
+  });
+}

@@ -1,12 +1,12 @@
 /** `attention-lens explain --json --target`: the forced-target contract, checked against golden-forced.json. */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import * as path from 'node:path';
 import { describe, test } from 'node:test';
 import { ROOT, readJson } from '../../helpers/golden';
+import { CLI } from '../../helpers/cli';
 
 const cli = (args: string[]) =>
-  spawnSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src', 'cli', 'main.ts'), ...args], { encoding: 'utf8', cwd: ROOT });
+  spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', cwd: ROOT });
 
 describe('explain --json --target', () => {
   const golden = (readJson('test', 'fixtures', 'checkpoint', 'golden-forced.json').cases as any[])

@@ -4,9 +4,10 @@ import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import { describe, test } from 'node:test';
 import { ROOT, TINY_MODEL, readJson } from '../../helpers/golden';
+import { CLI } from '../../helpers/cli';
 
 const cli = (...args: string[]) =>
-  spawnSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src', 'cli', 'main.ts'), ...args], { cwd: ROOT, encoding: 'utf8' });
+  spawnSync(process.execPath, [CLI, ...args], { cwd: ROOT, encoding: 'utf8' });
 
 describe('attention-lens grad', () => {
   test('one JSON object: ids, loss and every tensor gradient as PyTorch computes them', () => {

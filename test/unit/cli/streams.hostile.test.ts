@@ -11,13 +11,13 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, describe, test } from 'node:test';
 import { ROOT, TINY_MODEL } from '../../helpers/golden';
+import { CLI } from '../../helpers/cli';
 import { tinyCopy } from '../../helpers/hostileFiles';
 
-const CLI = ['--import', 'tsx', path.join(ROOT, 'src', 'cli', 'main.ts')];
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'attention-lens-cli-'));
 after(() => fs.rmSync(tmp, { recursive: true, force: true }));
 const run = (args: string[], input: string | Buffer, stdout: 'pipe' | number = 'pipe') =>
-  spawnSync(process.execPath, [...CLI, ...args], { input, cwd: ROOT, encoding: 'utf8', stdio: ['pipe', stdout, 'pipe'], maxBuffer: 64 * 1024 * 1024 });
+  spawnSync(process.execPath, [CLI, ...args], { input, cwd: ROOT, encoding: 'utf8', stdio: ['pipe', stdout, 'pipe'], maxBuffer: 64 * 1024 * 1024 });
 const oneLine = (stderr: string): string => {
   const lines = stderr.trimEnd().split('\n');
   assert.equal(lines.length, 1, `one line expected, got:\n${stderr}`);
@@ -48,7 +48,7 @@ describe('the CLI streams (class 7)', () => {
   });
 
   test('a reader that closes the pipe early gets one line and status 0', async () => {
-    const child = spawn(process.execPath, [...CLI, 'translate', '--model', TINY_MODEL, '--threads', '1'], { cwd: ROOT });
+    const child = spawn(process.execPath, [CLI, 'translate', '--model', TINY_MODEL, '--threads', '1'], { cwd: ROOT });
     let stderr = '';
     child.stderr.on('data', (d) => (stderr += d));
     child.stdout.once('data', () => child.stdout.destroy());

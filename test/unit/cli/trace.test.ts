@@ -1,12 +1,12 @@
 /** `attention-lens trace --json`: the contract's layout on stdout, and bad input as one clear line with exit code 1. */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import * as path from 'node:path';
 import { describe, test } from 'node:test';
 import { ROOT, readJson } from '../../helpers/golden';
+import { CLI } from '../../helpers/cli';
 
 const cli = (...args: string[]) =>
-  spawnSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src', 'cli', 'main.ts'), 'trace', ...args], { cwd: ROOT, encoding: 'utf8' });
+  spawnSync(process.execPath, [CLI, 'trace', ...args], { cwd: ROOT, encoding: 'utf8' });
 
 /** The key structure of a JSON value (arrays by their first element), to compare layouts. */
 function shape(v: unknown): unknown {

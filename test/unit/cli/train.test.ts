@@ -6,9 +6,10 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, test } from 'node:test';
 import { ROOT } from '../../helpers/golden';
+import { CLI } from '../../helpers/cli';
 
 const cli = (...args: string[]) =>
-  spawnSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src', 'cli', 'main.ts'), ...args], { cwd: ROOT, encoding: 'utf8' });
+  spawnSync(process.execPath, [CLI, ...args], { cwd: ROOT, encoding: 'utf8' });
 
 describe('attention-lens train', () => {
   test('lets-go: progress lines, then {task, steps, seconds, loss, probe}; --out is a folder translate reads', () => {
@@ -23,7 +24,7 @@ describe('attention-lens train', () => {
     assert.equal(last.steps, 200);
     assert.ok(last.loss < 0.05);
     assert.deepEqual(last.probe, [{ source: "let's go", translation: 'vamos' }, { source: 'to go', translation: 'ir' }]);
-    const t = spawnSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src', 'cli', 'main.ts'), 'translate', '--model', out],
+    const t = spawnSync(process.execPath, [CLI, 'translate', '--model', out],
       { cwd: ROOT, encoding: 'utf8', input: "let's go\nto go\n" });
     assert.equal(t.stdout, 'vamos\nir\n', t.stderr);
   });

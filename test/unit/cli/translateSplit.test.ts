@@ -1,14 +1,14 @@
 /** `attention-lens translate --split`: several sentences per line, each translated on its own. */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import * as path from 'node:path';
 import { describe, test } from 'node:test';
 import { loadModelFolder, translate } from '../../../src/model';
 import { splitSentences } from '../../../src/model/text/sentences';
 import { BUNDLED_MODEL, ROOT } from '../../helpers/golden';
+import { CLI } from '../../helpers/cli';
 
 const cli = (args: string[], input: string) =>
-  spawnSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src', 'cli', 'main.ts'), ...args], { input, encoding: 'utf8', cwd: ROOT });
+  spawnSync(process.execPath, [CLI, ...args], { input, encoding: 'utf8', cwd: ROOT });
 
 describe('translate --split', () => {
   const lm = loadModelFolder(BUNDLED_MODEL, { name: 'bundled' });

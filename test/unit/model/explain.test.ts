@@ -7,6 +7,7 @@ import { CancelledError, explain, loadModelFolder, translate } from '../../../sr
 import { sinusoidalPositions } from '../../../src/model/network/positions';
 import { attentionRow, layerWeights } from '../../../src/shared/attention';
 import { BUNDLED_MODEL, ROOT, maxAbsDiff, readJson } from '../../helpers/golden';
+import { CLI } from '../../helpers/cli';
 
 const lm = loadModelFolder(BUNDLED_MODEL, { name: 'bundled' });
 const golden = readJson('test', 'fixtures', 'checkpoint', 'golden.json');
@@ -98,7 +99,7 @@ describe('translate', () => {
 
 describe('command line', () => {
   const cli = (args: string[], input: string) =>
-    spawnSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src', 'cli', 'main.ts'), ...args], { input, encoding: 'utf8', cwd: ROOT });
+    spawnSync(process.execPath, [CLI, ...args], { input, encoding: 'utf8', cwd: ROOT });
 
   test('translate reads lines from stdin and writes one translation per line', () => {
     const sents = golden.sentences.slice(0, 4);
