@@ -1,28 +1,36 @@
 /**
- * The large heatmap: controls (kind, layer, head, aggregation, colour scheme), a labelled canvas,
- * a colour legend and an exact-value readout driven by hover or keyboard.
+ * The large heatmap: controls (kind, layer, head, aggregation, colour scheme, zoom), the cells with their row and
+ * column labels, a colour legend and an exact-value readout driven by hover or keyboard.
+ *
+ * Layers, so that a click redraws only what it changed (a 128-token matrix is ~1800 × 1900 px): the cells are a
+ * bitmap of one pixel per cell scaled up by CSS; the row labels, the column labels and the decoder's hatching are
+ * each their own canvas, drawn again only when what they show changes; the selected step and the keyboard/hover
+ * cell are outlined by positioned elements; a transparent canvas on top takes the pointer and the keyboard.
  */
 import type { Explanation } from '../../src/shared/explanation';
 import type { Aggregation, AttentionKindName, PanelViewState } from '../../src/shared/protocol';
 import type { Matrix } from '../../src/shared/attention';
 import { attentionRange } from '../shared/valueRange';
 import type { ColorFn, ScaleMode } from '../shared/colorScale';
-import { selectControl, type SelectControl } from '../shared/controls';
-import { el, formatValue, pieceLabel } from '../shared/dom';
+import { rgbToCss } from '../shared/colorScale';
+import { button, selectControl, type SelectControl } from '../shared/controls';
+import { el, formatValue, pieceLabel, setHidden } from '../shared/dom';
 import {
   cellAt,
   computeLayout,
   drawPixels,
   get2d,
+  liftAboveFloor,
   matrixToRgba,
   moveCell,
   truncateLabel,
+  visibleFloorFor,
   widestLabel,
   type HeatmapLayout,
   type Range,
+  type VisibleFloor,
 } from '../shared/heatmap';
 import { createLegend, type Legend } from '../shared/legend';
-import { cssVar } from '../shared/theme';
 import type { PanelContext, Section } from './context';
 import { KIND_TITLES, crossFocus, selectMatrix, type SelectedMatrix } from './selection';
 import { KINDS } from './state';
@@ -42,7 +50,35 @@ export function readoutText(sel: SelectedMatrix, cell: Cell): string {
   return `${pieceLabel(sel.rowLabels[cell.row])} → ${pieceLabel(sel.colLabels[cell.col])}: ${formatValue(v)}`;
 }
 
+/** Zoom of the detail heatmap: the whole matrix in the frame, or every label readable (100 %) and twice that. */
+export type Zoom = 'fit' | 1 | 2;
+export const ZOOMS: readonly Zoom[] = ['fit', 1, 2];
+const ZOOM_LABELS: Record<string, string> = { fit: 'Fit', 1: '100 %', 2: '200 %' };
+
+/**
+ * The cell side for a zoom: `readable` at 100 % (every label drawn), twice it at 200 %, and for Fit the largest
+ * side that puts the grid and its labels inside `avail` (never above `readable`, never under 1 px).
+ */
+export function zoomedCell(
+  zoom: Zoom,
+  readable: number,
+  grid: { rows: number; cols: number; left: number; top: number; pad: number },
+  avail: { width: number; height: number },
+): number {
+  if (zoom !== 'fit') return readable * zoom;
+  const byWidth = Math.floor((avail.width - grid.left - grid.pad) / Math.max(1, grid.cols));
+  const byHeight = Math.floor((avail.height - grid.top - grid.pad) / Math.max(1, grid.rows));
+  return Math.max(1, Math.min(readable, byWidth, byHeight));
+}
+
+/** One label layer: a canvas covering part of the heatmap, redrawn only when its signature changes. */
+interface Layer {
+  canvas: HTMLCanvasElement;
+  signature: string;
+}
+
 export class DetailSection implements Section {
+  /** The transparent top layer: takes focus, keys and the pointer (its bitmap stays 1 × 1). */
   readonly canvas: HTMLCanvasElement;
   private readonly kindCtl: SelectControl;
   private readonly layerCtl: SelectControl;
@@ -53,20 +89,22 @@ export class DetailSection implements Section {
   private readonly note: HTMLElement;
   private readonly legend: Legend;
   private readonly readout: HTMLElement;
+  private readonly body: HTMLElement;
+  private readonly stack: HTMLElement;
   readonly exportBar: HTMLElement;
+  private readonly zoomButtons = new Map<Zoom, HTMLElement>();
 
   private selected?: SelectedMatrix;
   private range: Range = { min: 0, max: 1 };
   private layout?: HeatmapLayout;
-  /**
-   * The cells at one pixel each, shown under the labelled canvas (CSS scales it up): a head or layer change
-   * redraws only this small bitmap, not the large labelled one (each redraw of that cost ~50 ms in Chromium).
-   */
+  /** The cells at one pixel each (CSS scales them up): a head or layer change redraws only this small bitmap. */
   private readonly cells: HTMLCanvasElement;
-  /** What the labelled canvas shows now (see `paint`): unchanged, it is not drawn again. */
-  private painted = '';
-  /** The theme's focus colour, read once per theme (reading it forces a style recalculation). */
-  private focusBorder?: string;
+  private readonly rowLabels: Layer;
+  private readonly colLabels: Layer;
+  private readonly hatch: Layer;
+  /** Outlines of the selected decoding step's row and of the hover/keyboard cell. */
+  private readonly stepOutline: HTMLElement;
+  private readonly cellOutline: HTMLElement;
   private hover?: Cell;
   private cursor?: Cell;
   private matrixKey = '';
@@ -74,6 +112,11 @@ export class DetailSection implements Section {
   /** Absolute 0–1 by default, so equal colours mean equal weights in every matrix. */
   private scaleMode: ScaleMode = 'absolute';
   private readonly scaleCtl: SelectControl;
+  private zoom: Zoom = 1;
+  /** The high-contrast floor of the cells drawn now (the legend shows the same lift). */
+  private floor?: VisibleFloor;
+  /** How many times each label layer was drawn (read by tests: a head change must not redraw labels). */
+  readonly draws = { rowLabels: 0, colLabels: 0, hatch: 0, cells: 0 };
 
   constructor(private readonly ctx: PanelContext, container: HTMLElement) {
     const doc = ctx.doc;
@@ -97,12 +140,21 @@ export class DetailSection implements Section {
       this.matrixKey = '';
       this.rebuild();
     });
-    controls.append(this.kindCtl.wrapper, this.layerCtl.wrapper, this.headCtl.wrapper, this.aggCtl.wrapper, this.schemeCtl.wrapper, this.scaleCtl.wrapper);
+    const zoomGroup = el(doc, 'div', { id: 'zoom', className: 'zoom-buttons', attrs: { role: 'group', 'aria-label': 'Zoom' } });
+    for (const z of ZOOMS) {
+      const title = z === 'fit' ? 'Fit the whole matrix in view' : z === 1 ? 'Every label readable (the frame scrolls)' : 'Twice the readable size';
+      const b = button(doc, `zoom-${z}`, ZOOM_LABELS[String(z)], () => this.setZoom(z), title);
+      this.zoomButtons.set(z, b);
+      zoomGroup.append(b);
+    }
+    const zoomControl = el(doc, 'div', { className: 'control zoom-control' });
+    zoomControl.append(el(doc, 'span', { className: 'control-label', text: 'Zoom (+ / − on the heatmap)' }), zoomGroup);
+    controls.append(this.kindCtl.wrapper, this.layerCtl.wrapper, this.headCtl.wrapper, this.aggCtl.wrapper, this.schemeCtl.wrapper, this.scaleCtl.wrapper, zoomControl);
 
     this.titleEl = el(doc, 'h3', { id: 'detail-title', className: 'detail-title' });
     this.note = el(doc, 'p', { id: 'detail-note', className: 'caption' });
 
-    const body = el(doc, 'div', { className: 'detail-body' });
+    this.body = el(doc, 'div', { className: 'detail-body' });
     const frame = el(doc, 'div', { className: 'canvas-frame' });
     this.canvas = el(doc, 'canvas', {
       id: 'detail-canvas',
@@ -111,19 +163,32 @@ export class DetailSection implements Section {
         role: 'img',
         'aria-describedby': 'readout',
         'aria-roledescription': 'heatmap',
+        width: 1,
+        height: 1,
       },
     });
-    this.cells = el(doc, 'canvas', { className: 'detail-cells', attrs: { 'aria-hidden': 'true' } });
-    const stack = el(doc, 'div', { className: 'detail-stack' });
-    stack.append(this.cells, this.canvas);
-    frame.append(stack);
+    const layer = (className: string): Layer => ({
+      canvas: el(doc, 'canvas', { className: `detail-layer ${className}`, attrs: { 'aria-hidden': 'true' } }),
+      signature: '',
+    });
+    this.cells = el(doc, 'canvas', { className: 'detail-layer detail-cells', attrs: { 'aria-hidden': 'true' } });
+    this.hatch = layer('detail-hatch');
+    this.rowLabels = layer('detail-row-labels');
+    this.colLabels = layer('detail-col-labels');
+    this.stepOutline = el(doc, 'div', { className: 'detail-layer detail-step-outline', attrs: { 'aria-hidden': 'true' } });
+    this.cellOutline = el(doc, 'div', { className: 'detail-layer detail-cell-outline', attrs: { 'aria-hidden': 'true' } });
+    setHidden(this.stepOutline, true);
+    setHidden(this.cellOutline, true);
+    this.stack = el(doc, 'div', { className: 'detail-stack' });
+    this.stack.append(this.cells, this.hatch.canvas, this.rowLabels.canvas, this.colLabels.canvas, this.stepOutline, this.cellOutline, this.canvas);
+    frame.append(this.stack);
 
     this.legend = createLegend(doc, 'legend', 'attention weight (rows: queries, columns: keys)');
-    body.append(frame, this.legend.root);
+    this.body.append(frame, this.legend.root);
 
     this.readout = el(doc, 'div', { id: 'readout', className: 'readout', attrs: { 'aria-live': 'polite' } });
     this.exportBar = el(doc, 'div', { id: 'export', className: 'export', attrs: { role: 'group', 'aria-label': 'Export' } });
-    container.append(controls, this.titleEl, this.note, body, this.readout, this.exportBar);
+    container.append(controls, this.titleEl, this.note, this.body, this.readout, this.exportBar);
 
     this.canvas.addEventListener('mousemove', (e) => {
       const cell = this.cellFromEvent(e);
@@ -157,6 +222,11 @@ export class DetailSection implements Section {
       this.paint();
     });
     this.canvas.addEventListener('keydown', (e) => this.onKey(e));
+    // Fit follows the panel's size.
+    ctx.doc.defaultView?.addEventListener('resize', () => {
+      if (this.zoom === 'fit') this.relayout();
+    });
+    this.syncZoomButtons();
   }
 
   /** The matrix currently shown (for export). */
@@ -168,27 +238,43 @@ export class DetailSection implements Section {
     return this.range;
   }
 
+  /** The zoom in use and the cell side it gives (CSS pixels). */
+  zoomState(): { zoom: Zoom; cell: number | undefined } {
+    return { zoom: this.zoom, cell: this.layout?.cell };
+  }
+
+  setZoom(zoom: Zoom): void {
+    if (zoom === this.zoom) return;
+    // keep the cell under the keyboard cursor (or the grid's top-left) where the eye is
+    this.zoom = zoom;
+    this.syncZoomButtons();
+    this.relayout();
+    const cell = this.activeCell();
+    if (cell) this.scrollCellIntoView(cell);
+  }
+
   /**
-   * The heatmap with its labels drawn at `scale` × its CSS size into a new canvas (for a figure export),
-   * or undefined where no 2D context exists.
+   * The heatmap with its labels at the readable zoom, drawn at `scale` × its CSS size into a new canvas (for a
+   * figure export), or undefined where no 2D context exists.
    */
   snapshot(scale: number): { canvas: HTMLCanvasElement; width: number; height: number } | undefined {
-    const layout = this.layout;
-    if (!layout || !get2d(this.canvas)) return undefined;
-    const { width, height } = this.canvas;
+    const sel = this.selected;
     const copy = this.ctx.doc.createElement('canvas');
-    try {
-      this.canvas.width = Math.round(layout.width * scale);
-      this.canvas.height = Math.round(layout.height * scale);
-      this.paint(true);
-      copy.width = this.canvas.width;
-      copy.height = this.canvas.height;
-      get2d(copy)?.drawImage(this.canvas, 0, 0);
-    } finally {
-      this.canvas.width = width;
-      this.canvas.height = height;
-      this.paint();
-    }
+    const g = get2d(copy);
+    if (!sel || !g) return undefined;
+    const layout = this.layoutFor(sel, 1);
+    copy.width = Math.round(layout.width * scale);
+    copy.height = Math.round(layout.height * scale);
+    g.setTransform(scale, 0, 0, scale, 0, 0);
+    const theme = this.ctx.palette().theme;
+    g.fillStyle = `rgb(${theme.background.join(',')})`;
+    g.fillRect(0, 0, layout.width, layout.height);
+    const { cell, left, top, rows, cols } = layout;
+    g.imageSmoothingEnabled = false;
+    g.drawImage(this.cells, left, top, cols * cell, rows * cell);
+    if (this.ctx.view().kind === 'decoder' && rows === cols) this.drawHatch(g, layout);
+    this.drawRowLabels(g, sel, layout);
+    this.drawColLabels(g, sel, layout);
     return { canvas: copy, width: layout.width, height: layout.height };
   }
 
@@ -230,9 +316,18 @@ export class DetailSection implements Section {
   }
 
   recolor(): void {
-    this.focusBorder = undefined;
     this.matrixKey = '';
     this.rebuild();
+  }
+
+  private syncZoomButtons(): void {
+    for (const [z, b] of this.zoomButtons) {
+      const on = z === this.zoom;
+      b.setAttribute('aria-pressed', String(on));
+      // vscode-button: the chosen zoom is the primary button, the others secondary
+      if (on) b.removeAttribute('secondary');
+      else b.setAttribute('secondary', '');
+    }
   }
 
   private syncControls(explanation: Explanation, view: PanelViewState): void {
@@ -267,13 +362,13 @@ export class DetailSection implements Section {
     );
   }
 
-  /** Recomputes the matrix, pixels and geometry, then paints. */
+  /** Recomputes the matrix and its cell bitmap when the matrix changed, then lays out and paints. */
   private rebuild(): void {
     const explanation = this.ctx.explanation();
     if (!explanation) return;
     const view = this.ctx.view();
     const palette = this.ctx.palette();
-    const key = `${view.kind}|${view.layer}|${view.head}|${view.aggregation}|${view.colorScheme}|${this.scaleMode}`;
+    const key = `${view.kind}|${view.layer}|${view.head}|${view.aggregation}|${view.colorScheme}|${this.scaleMode}|${palette.theme.kind}`;
     if (key !== this.matrixKey || !this.selected) {
       this.matrixKey = key;
       this.selected = selectMatrix(explanation, view);
@@ -282,41 +377,126 @@ export class DetailSection implements Section {
       if (this.cursor && (this.cursor.row >= m.rows || this.cursor.col >= m.cols)) this.cursor = undefined;
       this.hover = undefined;
       this.range = this.scaleMode === 'matrix' ? attentionRange(m.values) : { min: 0, max: 1 };
-      drawPixels(this.cells, matrixToRgba(m.values, m.rows, m.cols, palette.lut, this.range), m.cols, m.rows);
+      this.floor = visibleFloorFor(palette.theme, palette.lut);
+      drawPixels(this.cells, matrixToRgba(m.values, m.rows, m.cols, palette.lut, this.range, this.floor), m.cols, m.rows);
+      this.draws.cells++;
     }
     const sel = this.selected;
     this.titleEl.textContent = sel.title;
-    this.canvas.setAttribute('aria-label', `${sel.title}. ${sel.matrix.rows} query rows by ${sel.matrix.cols} key columns. Use the arrow keys to read values.`);
-    this.note.textContent = noteFor(view, this.scaleMode);
+    this.canvas.setAttribute('aria-label', `${sel.title}. ${sel.matrix.rows} query rows by ${sel.matrix.cols} key columns. Use the arrow keys to read values, + and − to zoom.`);
+    this.note.textContent = noteFor(view, this.scaleMode, this.floor);
     this.renderLegend(palette.fn);
+    this.relayout();
+  }
 
-    const ctx2d = get2d(this.canvas);
+  /** The layout of `sel` at `zoom` (the label sizes are measured once per set of labels). */
+  private layoutFor(sel: SelectedMatrix, zoom: Zoom): HeatmapLayout {
+    const ctx2d = get2d(this.rowLabels.canvas);
     const font = this.font();
-    this.layout = computeLayout(sel.matrix.rows, sel.matrix.cols, {
-      // never smaller than a label's line height: every row and column label is drawn (the frame scrolls)
-      minCell: MIN_READABLE_CELL,
+    const options = {
       rowLabelWidth: this.labelWidth(ctx2d, sel.rowLabels.map((l) => truncateLabel(l, ROW_LABEL_MAX)), font),
       colLabelHeight: this.labelWidth(ctx2d, sel.colLabels.map((l) => truncateLabel(l)), font),
-    });
+    };
+    const { rows, cols } = sel.matrix;
+    // 100 %: never smaller than a label's line height, so every row and column label is drawn (the frame scrolls)
+    const readable = computeLayout(rows, cols, { ...options, minCell: MIN_READABLE_CELL });
+    if (zoom === 1) return readable;
+    const win = this.ctx.doc.defaultView;
+    // Fit: the width the heatmap's row has (less a scroll bar) and the frame's 80 % of the window's height
+    const avail = {
+      width: (this.body.clientWidth || win?.innerWidth || 600) - 16,
+      height: Math.max(200, (win?.innerHeight || 700) * 0.8 - 16),
+    };
+    const cell = zoomedCell(zoom, readable.cell, { rows, cols, left: readable.left, top: readable.top, pad: 4 }, avail);
+    return computeLayout(rows, cols, { ...options, minCell: cell, maxCell: cell });
+  }
+
+  /** Sizes the stack and its layers for the current zoom and draws what changed. */
+  private relayout(): void {
+    const sel = this.selected;
+    if (!sel) return;
+    const layout = (this.layout = this.layoutFor(sel, this.zoom));
+    const { width, height, cell, left, top, rows, cols } = layout;
+    this.stack.style.width = `${width}px`;
+    this.stack.style.height = `${height}px`;
+    this.canvas.style.width = `${width}px`;
+    this.canvas.style.height = `${height}px`;
+    place(this.cells, left, top, cols * cell, rows * cell);
+    this.stack.dataset.cell = String(cell);
+    const view = this.ctx.view();
+    const theme = this.ctx.palette().theme;
+    const font = this.font();
     const dpr = Math.max(1, this.ctx.doc.defaultView?.devicePixelRatio ?? 1);
-    const width = Math.round(this.layout.width * dpr);
-    const height = Math.round(this.layout.height * dpr);
-    // Assigning a size reallocates the (large) bitmap even when it is unchanged: only on a real change.
-    if (this.canvas.width !== width || this.canvas.height !== height) {
-      this.canvas.width = width;
-      this.canvas.height = height;
-      this.painted = '';
+    // What each layer's pixels depend on (drawn relative to the layer, so where it is placed is not part of it):
+    // the column labels stay when only the rows change (encoder → cross-attention: the same source pieces).
+    const common = [cell, dpr, font, theme.foreground].join('|');
+    this.drawLayer(this.rowLabels, `${common}|${left}|${top}|${sel.rowLabels.join('\u0000')}`, 0, 0, left, height, dpr, (g) => this.drawRowLabels(g, sel, layout), 'rowLabels');
+    this.drawLayer(this.colLabels, `${common}|${top}|${sel.colLabels.join('\u0000')}`, left, 0, width - left, top, dpr, (g) => this.drawColLabels(g, sel, layout), 'colLabels');
+    const hatched = view.kind === 'decoder' && rows === cols;
+    setHidden(this.hatch.canvas, !hatched);
+    if (hatched) {
+      this.drawLayer(this.hatch, `${common}|${rows}|${theme.background.join(',')}`, left, top, cols * cell, rows * cell, dpr, (g) => this.drawHatch(g, layout), 'hatch');
     }
-    this.canvas.style.width = `${this.layout.width}px`;
-    this.canvas.style.height = `${this.layout.height}px`;
-    // the cell bitmap sits exactly under the grid (the canvas is never scaled: the frame scrolls)
-    const { left, top, cell, rows, cols } = this.layout;
-    this.cells.style.left = `${left}px`;
-    this.cells.style.top = `${top}px`;
-    this.cells.style.width = `${cols * cell}px`;
-    this.cells.style.height = `${rows * cell}px`;
     this.showReadout();
     this.paint();
+  }
+
+  /**
+   * Draws one layer covering (x, y, w, h) of the heatmap (CSS pixels) with `draw`, which draws in the heatmap's
+   * coordinates; skipped when the layer's signature is unchanged. Its bitmap is reallocated only on a size change.
+   */
+  private drawLayer(
+    layer: Layer,
+    signature: string,
+    x: number, y: number, w: number, h: number, dpr: number,
+    draw: (g: CanvasRenderingContext2D) => void,
+    counter: 'rowLabels' | 'colLabels' | 'hatch',
+  ): void {
+    place(layer.canvas, x, y, w, h);
+    const full = `${signature}|${w}x${h}`;
+    if (full === layer.signature) return;
+    layer.signature = full;
+    const bw = Math.max(1, Math.round(w * dpr));
+    const bh = Math.max(1, Math.round(h * dpr));
+    if (layer.canvas.width !== bw || layer.canvas.height !== bh) {
+      layer.canvas.width = bw;
+      layer.canvas.height = bh;
+    }
+    const g = get2d(layer.canvas);
+    this.draws[counter]++;
+    if (!g) return;
+    g.setTransform(1, 0, 0, 1, 0, 0);
+    g.clearRect(0, 0, bw, bh);
+    g.setTransform(dpr, 0, 0, dpr, -x * dpr, -y * dpr);
+    draw(g);
+  }
+
+  /** Row labels, right-aligned left of the grid (every one from the readable zoom up, else every n-th). */
+  private drawRowLabels(g: CanvasRenderingContext2D, sel: SelectedMatrix, layout: HeatmapLayout): void {
+    const { cell, left, top, rows } = layout;
+    g.font = this.font();
+    g.fillStyle = this.ctx.palette().theme.foreground;
+    g.textAlign = 'right';
+    g.textBaseline = 'middle';
+    const every = labelStride(cell);
+    for (let r = 0; r < rows; r += every) g.fillText(truncateLabel(sel.rowLabels[r], ROW_LABEL_MAX), left - 4, top + r * cell + cell / 2);
+  }
+
+  /** Column labels, rotated, above the grid. */
+  private drawColLabels(g: CanvasRenderingContext2D, sel: SelectedMatrix, layout: HeatmapLayout): void {
+    const { cell, left, top, cols } = layout;
+    g.font = this.font();
+    g.fillStyle = this.ctx.palette().theme.foreground;
+    g.textBaseline = 'middle';
+    g.textAlign = 'left';
+    const every = labelStride(cell);
+    for (let c = 0; c < cols; c += every) {
+      g.save();
+      g.translate(left + c * cell + cell / 2, top - 4);
+      g.rotate(-Math.PI / 2);
+      g.fillText(truncateLabel(sel.colLabels[c]), 0, 0);
+      g.restore();
+    }
   }
 
   /** The widest of `labels` in `font`, measured once per set of labels (a head or layer change keeps them). */
@@ -343,91 +523,42 @@ export class DetailSection implements Section {
       this.scaleMode === 'absolute'
         ? `attention weight, absolute scale 0–1 (rows: queries, columns: keys); 1/${keys} = uniform attention`
         : `attention weight, contrast scale 0–${this.range.max.toFixed(3)} (this matrix's maximum; not comparable across matrices)`;
-    this.legend.update(fn, this.range.min, this.range.max, 3, marks, caption);
+    // In high contrast the cells use the lifted scale: the legend shows the same colours (0 itself stays background).
+    const floor = this.floor;
+    const shown: ColorFn = floor ? (t) => fn(t <= 0 ? 0 : liftAboveFloor(t, floor)) : fn;
+    this.legend.update(shown, this.range.min, this.range.max, 3, marks, caption);
   }
 
-  /** Draws the cached pixels, labels and overlays. With `clean`, leaves out hover/cursor outlines (for PNG export). */
-  paint(clean = false): void {
-    const ctx = get2d(this.canvas);
+  /**
+   * Places the outlines of the selected step's row and of the hover/keyboard cell (elements over the grid, so
+   * moving them redraws nothing).
+   */
+  paint(): void {
     const sel = this.selected;
     const layout = this.layout;
-    if (!ctx || !sel || !layout) return;
-    const palette = this.ctx.palette();
+    if (!sel || !layout) return;
     const view = this.ctx.view();
-    const focused = this.isFocused();
-    const active = this.hover ?? (focused ? this.cursor : undefined);
-    // Everything this canvas draws (labels, hatching, outlines): a head or layer change of the same kind changes none of it.
-    const showStep = (view.kind === 'cross' || view.kind === 'decoder') && view.selectedStep >= 0 && view.selectedStep < layout.rows;
-    const signature = [
-      sel.rowLabels.join('\u0000'),
-      sel.colLabels.join('\u0000'),
-      layout.width, layout.height, layout.cell, layout.left, layout.top, layout.rows, layout.cols,
-      this.canvas.width, this.canvas.height,
-      view.kind, showStep ? view.selectedStep : -1,
-      active ? `${active.row},${active.col}` : '',
-      palette.theme.foreground, palette.theme.background.join(','), this.font(),
-      this.focusColor(palette.theme.foreground),
-    ].join('|');
-    if (!clean && signature === this.painted) return;
-    this.painted = clean ? '' : signature;
-    const dpr = this.canvas.width / layout.width || 1;
-    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
-    ctx.clearRect(0, 0, layout.width, layout.height);
-    if (clean) {
-      ctx.fillStyle = `rgb(${palette.theme.background.join(',')})`;
-      ctx.fillRect(0, 0, layout.width, layout.height);
-    }
     const { cell, left, top, rows, cols } = layout;
-    if (clean) {
-      // an exported figure has the cells drawn in (on screen they are the canvas underneath)
-      ctx.imageSmoothingEnabled = false;
-      ctx.drawImage(this.cells, left, top, cols * cell, rows * cell);
-    }
-    if (this.ctx.view().kind === 'decoder' && rows === cols) this.hatchMasked(ctx, layout);
-
-    ctx.font = this.font();
-    ctx.fillStyle = palette.theme.foreground;
-    const every = Math.max(1, Math.ceil(12 / cell));
-    ctx.textAlign = 'right';
-    ctx.textBaseline = 'middle';
-    for (let r = 0; r < rows; r += every) ctx.fillText(truncateLabel(sel.rowLabels[r], ROW_LABEL_MAX), left - 4, top + r * cell + cell / 2);
-    for (let c = 0; c < cols; c += every) {
-      ctx.save();
-      ctx.translate(left + c * cell + cell / 2, top - 4);
-      ctx.rotate(-Math.PI / 2);
-      ctx.textAlign = 'left';
-      ctx.fillText(truncateLabel(sel.colLabels[c]), 0, 0);
-      ctx.restore();
-    }
-    if (clean) return;
-
-    const focusColor = this.focusColor(palette.theme.foreground);
-    if (showStep) {
-      ctx.strokeStyle = palette.theme.foreground;
-      ctx.lineWidth = 1.5;
-      ctx.setLineDash([4, 2]);
-      ctx.strokeRect(left - 0.5, top + view.selectedStep * cell - 0.5, cols * cell + 1, cell + 1);
-      ctx.setLineDash([]);
-    }
-    if (active) {
-      ctx.strokeStyle = focusColor;
-      ctx.lineWidth = 2;
-      ctx.strokeRect(left + active.col * cell - 1, top + active.row * cell - 1, cell + 2, cell + 2);
-    }
+    const active = this.hover ?? (this.isFocused() ? this.cursor : undefined);
+    const showStep = (view.kind === 'cross' || view.kind === 'decoder') && view.selectedStep >= 0 && view.selectedStep < rows;
+    setHidden(this.stepOutline, !showStep);
+    if (showStep) place(this.stepOutline, left - 1, top + view.selectedStep * cell - 1, cols * cell + 2, cell + 2);
+    setHidden(this.cellOutline, !active);
+    if (active) place(this.cellOutline, left + active.col * cell - 2, top + active.row * cell - 2, cell + 4, cell + 4);
   }
 
   /**
    * Hatches the decoder's masked cells (a position cannot see later positions): they hold no weight,
    * which is different from a weight of zero.
    */
-  private hatchMasked(ctx: CanvasRenderingContext2D, layout: HeatmapLayout): void {
+  private drawHatch(ctx: CanvasRenderingContext2D, layout: HeatmapLayout): void {
     const { cell, left, top, rows, cols } = layout;
     const theme = this.ctx.palette().theme;
     ctx.save();
     ctx.beginPath();
     for (let r = 0; r < rows - 1; r++) ctx.rect(left + (r + 1) * cell, top + r * cell, (cols - r - 1) * cell, cell);
     ctx.clip();
-    ctx.fillStyle = `rgb(${theme.background.join(',')})`;
+    ctx.fillStyle = rgbToCss(theme.background);
     ctx.fillRect(left, top, cols * cell, rows * cell);
     ctx.strokeStyle = theme.foreground;
     ctx.globalAlpha = 0.35;
@@ -440,11 +571,6 @@ export class DetailSection implements Section {
     }
     ctx.stroke();
     ctx.restore();
-  }
-
-  private focusColor(fallback: string): string {
-    this.focusBorder ??= cssVar(this.ctx.doc, '--vscode-focusBorder');
-    return this.focusBorder || fallback;
   }
 
   private isFocused(): boolean {
@@ -471,9 +597,27 @@ export class DetailSection implements Section {
     return cellAt(this.layout, (e.clientX - rect.left) * sx, (e.clientY - rect.top) * sy);
   }
 
+  /** Scrolls the frame so that `cell` is visible (after a zoom or a keyboard move). */
+  private scrollCellIntoView(cell: Cell): void {
+    const layout = this.layout;
+    if (!layout) return;
+    const frame = this.stack.parentElement;
+    if (!frame || !(frame.clientWidth > 0)) return;
+    const x = layout.left + cell.col * layout.cell;
+    const y = layout.top + cell.row * layout.cell;
+    if (x < frame.scrollLeft || x + layout.cell > frame.scrollLeft + frame.clientWidth) frame.scrollLeft = Math.max(0, x - frame.clientWidth / 2);
+    if (y < frame.scrollTop || y + layout.cell > frame.scrollTop + frame.clientHeight) frame.scrollTop = Math.max(0, y - frame.clientHeight / 2);
+  }
+
   private onKey(e: KeyboardEvent): void {
     const sel = this.selected;
     if (!sel) return;
+    if (e.key === '+' || e.key === '=' || e.key === '-' || e.key === '−') {
+      e.preventDefault();
+      const i = ZOOMS.indexOf(this.zoom) + (e.key === '+' || e.key === '=' ? 1 : -1);
+      this.setZoom(ZOOMS[Math.max(0, Math.min(ZOOMS.length - 1, i))]);
+      return;
+    }
     const cur = this.cursor ?? { row: 0, col: 0 };
     if (e.key === 'Enter' || e.key === ' ') {
       e.preventDefault();
@@ -488,6 +632,7 @@ export class DetailSection implements Section {
     this.hover = undefined;
     this.showReadout();
     this.paint();
+    this.scrollCellIntoView(next);
   }
 
   /** Selecting a cell of the cross-attention selects the decoding step of its row. */
@@ -499,13 +644,26 @@ export class DetailSection implements Section {
   }
 }
 
+/** Positions an absolutely placed layer of the stack (CSS pixels). */
+function place(node: HTMLElement, x: number, y: number, w: number, h: number): void {
+  node.style.left = `${x}px`;
+  node.style.top = `${y}px`;
+  node.style.width = `${w}px`;
+  node.style.height = `${h}px`;
+}
+
+/** Every label when a cell is at least a line high (12 px), else every n-th so that they do not overlap. */
+function labelStride(cell: number): number {
+  return Math.max(1, Math.ceil(12 / cell));
+}
+
 /** Row labels may be "predicted (in: input)": room for both pieces. */
 const ROW_LABEL_MAX = 26;
 
 /** Smallest cell side: a row label (11 px font) fits, so no label is skipped. */
 export const MIN_READABLE_CELL = 13;
 
-function noteFor(view: PanelViewState, scale: ScaleMode): string {
+function noteFor(view: PanelViewState, scale: ScaleMode, floor: VisibleFloor | undefined): string {
   const parts: string[] = [];
   if (view.kind === 'decoder') parts.push('Masked (hatched): each output position attends only to itself and earlier positions.');
   if (view.kind === 'cross' || view.kind === 'decoder') {
@@ -520,5 +678,6 @@ function noteFor(view: PanelViewState, scale: ScaleMode): string {
       ? 'Colours use one absolute scale from 0 to 1, so the same colour is the same weight in every matrix; the legend marks 1/n, what uniform attention over n keys gives.'
       : 'Colours are stretched from 0 to the largest weight in this matrix (contrast), so they cannot be compared across matrices.',
   );
+  if (floor) parts.push('High contrast: every weight of 0.1 % or more is drawn at least clearly visible (2:1 against the background); only zero is background.');
   return parts.join(' ');
 }

@@ -6,7 +6,7 @@ import type { AttentionKindName, PanelViewState } from '../../src/shared/protoco
 import { aggregateHeads, type Matrix } from '../../src/shared/attention';
 import { attentionRange } from '../shared/valueRange';
 import { clear, el, makeActivatable } from '../shared/dom';
-import { drawPixels, matrixToRgba } from '../shared/heatmap';
+import { drawPixels, matrixToRgba, visibleFloorFor } from '../shared/heatmap';
 import type { PanelContext, Section } from './context';
 import { KIND_TITLES } from './selection';
 import { KINDS } from './state';
@@ -69,9 +69,10 @@ export class OverviewSection implements Section {
     const label = isHead ? `${kind} layer ${layer + 1} head ${head + 1}` : `${kind} layer ${layer + 1} ${head} over heads`;
     makeActivatable(canvas, () => {
       this.ctx.updateView(isHead ? { kind, layer, head, aggregation: 'head' } : { kind, layer, aggregation: head });
-      // The enlarged heatmap is below the grid: bring it into view.
+      // The enlarged heatmap is below the grid: bring it into view, at once (a smooth scroll kept the click's
+      // frame busy ~50 ms for a 128-token heatmap); 'nearest' leaves a visible heatmap where it is.
       const detail = this.ctx.doc.getElementById('detail-canvas') ?? this.ctx.doc.getElementById('detail');
-      if (detail && typeof detail.scrollIntoView === 'function') detail.scrollIntoView({ block: 'nearest', behavior: 'smooth' });
+      if (detail && typeof detail.scrollIntoView === 'function') detail.scrollIntoView({ block: 'nearest', behavior: 'instant' });
     }, label);
     canvas.title = label;
     const thumb: Thumb = {
@@ -90,9 +91,10 @@ export class OverviewSection implements Section {
   }
 
   private paint(thumb: Thumb): void {
-    const { lut } = this.ctx.palette();
+    const { lut, theme } = this.ctx.palette();
     // Absolute 0–1 like the detail view's default: a uniform head looks pale, not "maximal".
-    const rgba = matrixToRgba(thumb.values, thumb.rows, thumb.cols, lut, { min: 0, max: 1 });
+    // High contrast: small weights stay visible, as in the detail view.
+    const rgba = matrixToRgba(thumb.values, thumb.rows, thumb.cols, lut, { min: 0, max: 1 }, visibleFloorFor(theme, lut));
     drawPixels(thumb.canvas, rgba, thumb.cols, thumb.rows);
   }
 

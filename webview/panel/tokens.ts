@@ -80,8 +80,10 @@ export class TokensSection implements Section {
 
   update(view: PanelViewState): void {
     const explanation = this.ctx.explanation();
+    // Only the buttons whose state changes are touched (a 128-token translation restyled all on every click).
     this.targetButtons.forEach((b, i) => {
       const on = i === view.selectedStep;
+      if (b.getAttribute('aria-pressed') === String(on)) return;
       b.classList.toggle('selected', on);
       b.setAttribute('aria-pressed', String(on));
     });

@@ -2,7 +2,7 @@
  * Heatmap rendering: pure matrix → RGBA conversion and geometry, plus thin canvas drawing
  * functions that do nothing (and report false) where no 2D context exists (jsdom, headless tests).
  */
-import { LUT_SIZE } from './colorScale';
+import { LUT_SIZE, contrastRatio, type RGB } from './colorScale';
 
 export interface Range {
   min: number;
@@ -19,6 +19,7 @@ export function matrixToRgba(
   cols: number,
   lut: Uint8ClampedArray,
   range: Range,
+  floor?: VisibleFloor,
 ): Uint8ClampedArray {
   const out = new Uint8ClampedArray(rows * cols * 4);
   const size = lut.length / 3 || LUT_SIZE;
@@ -28,6 +29,8 @@ export function matrixToRgba(
     if (typeof v !== 'number' || !Number.isFinite(v)) continue;
     let t = (v - range.min) / span;
     t = t < 0 ? 0 : t > 1 ? 1 : t;
+    // high contrast: real weights use only the clearly visible part of the scale (zero stays background)
+    if (floor && v >= floor.minWeight) t = liftAboveFloor(t, floor);
     const li = Math.round(t * (size - 1)) * 3;
     const o = i * 4;
     out[o] = lut[li];
@@ -36,6 +39,41 @@ export function matrixToRgba(
     out[o + 3] = 255;
   }
   return out;
+}
+
+/** Weights of at least `minWeight` are drawn with the scale from position `t` up (see `highContrastFloor`). */
+export interface VisibleFloor {
+  minWeight: number;
+  t: number;
+}
+
+/** In high-contrast themes, weights from 0.1 % up stay visible (a 1/n over a few hundred keys included). */
+export const HC_MIN_WEIGHT = 0.001;
+/** WCAG's contrast for graphics is 3:1; 2:1 keeps the floor well below the strongest colour, so weights still grade. */
+export const HC_MIN_CONTRAST = 2;
+
+/** Scale position `t` moved into [floor.t, 1], keeping the order of weights. */
+export function liftAboveFloor(t: number, floor: VisibleFloor): number {
+  return floor.t + (1 - floor.t) * t;
+}
+
+/**
+ * The first position of the colour scale `lut` whose colour has `minContrast` against the background: the
+ * faintest colour a small weight is drawn with in high-contrast themes, where a 1 % tint of the background vanishes.
+ */
+export function highContrastFloor(lut: Uint8ClampedArray, background: RGB, minContrast = HC_MIN_CONTRAST): VisibleFloor {
+  const size = lut.length / 3;
+  for (let i = 0; i < size; i++) {
+    if (contrastRatio([lut[i * 3], lut[i * 3 + 1], lut[i * 3 + 2]], background) >= minContrast) {
+      return { minWeight: HC_MIN_WEIGHT, t: size > 1 ? i / (size - 1) : 0 };
+    }
+  }
+  return { minWeight: HC_MIN_WEIGHT, t: 1 };
+}
+
+/** The floor for a theme: only high-contrast themes (dark or light) get one. */
+export function visibleFloorFor(theme: { kind: string; background: RGB }, lut: Uint8ClampedArray): VisibleFloor | undefined {
+  return theme.kind.startsWith('high-contrast') ? highContrastFloor(lut, theme.background) : undefined;
 }
 
 /** Where a labelled heatmap sits inside its canvas (all in CSS pixels). */

@@ -209,7 +209,7 @@ describe('interaction defects (item 7)', () => {
     });
     explain(h, makeExplanation());
     h.$('canvas.head-thumb[data-kind="decoder"][data-layer="1"][data-head="1"]')!.click();
-    assert.deepEqual(calls.at(-1), ['detail-canvas', { block: 'nearest', behavior: 'smooth' }]);
+    assert.deepEqual(calls.at(-1), ['detail-canvas', { block: 'nearest', behavior: 'instant' }]);
   });
 
   it('a dropdown near the bottom opens upward, elsewhere downward', () => {
