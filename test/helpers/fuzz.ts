@@ -12,7 +12,10 @@ import { ModelFileError } from '../../src/model/loading/errors';
 
 export const FUZZ_SEED = process.env.FUZZ_SEED !== undefined ? Number(process.env.FUZZ_SEED) : 20251123;
 
-/** Runs for one property: `FUZZ_RUNS` when set, else the default chosen so the whole suite stays within ~20 s. */
+/**
+ * Runs for one property: `FUZZ_RUNS` when set, else the default, sized for the unit run on a 2-core machine (the
+ * fixed seed makes it a regression check; a deeper search is `FUZZ_RUNS=5000 node scripts/test-unit.mjs fuzz`).
+ */
 export function fuzzRuns(defaultRuns: number): number {
   const n = Number(process.env.FUZZ_RUNS);
   return Number.isFinite(n) && n > 0 ? Math.floor(n) : defaultRuns;

@@ -80,7 +80,7 @@ describe('fuzz: config.json and generation_config.json', { timeout: FUZZ_TIMEOUT
   test('byte-level mutations of config.json (generation keys read from it too)', (t) => {
     const stats = new FuzzStats('config.json bytes');
     const bytes = new Uint8Array(Buffer.from(configText));
-    runProperty(mutationsArb(bytes.length, [], 4), fuzzRuns(2000), (muts) => {
+    runProperty(mutationsArb(bytes.length, [], 4), fuzzRuns(1000), (muts) => {
       const text = Buffer.from(applyMutations(bytes, muts)).toString('utf8');
       fuzzOnce(stats, [CONFIG, WEIGHTS], () => describeMutations(muts), () => parseBoth(text, undefined));
     });
@@ -90,7 +90,7 @@ describe('fuzz: config.json and generation_config.json', { timeout: FUZZ_TIMEOUT
 
   test('JSON value swaps in config.json', (t) => {
     const stats = new FuzzStats('config.json values');
-    runProperty(fc.array(jsonMutationArb(CONFIG_VALUES), { minLength: 1, maxLength: 3 }), fuzzRuns(2000), (muts) => {
+    runProperty(fc.array(jsonMutationArb(CONFIG_VALUES), { minLength: 1, maxLength: 3 }), fuzzRuns(1000), (muts) => {
       const text = JSON.stringify(applyJsonMutations(config, muts)) ?? '';
       fuzzOnce(stats, [CONFIG, WEIGHTS], () => show(muts), () => parseBoth(text, undefined));
     });
@@ -105,7 +105,7 @@ describe('fuzz: config.json and generation_config.json', { timeout: FUZZ_TIMEOUT
       mutationsArb(bytes.length, [], 4).map((muts) => ({ muts: describeMutations(muts), text: Buffer.from(applyMutations(bytes, muts)).toString('utf8') })),
       fc.array(jsonMutationArb(CONFIG_VALUES), { minLength: 1, maxLength: 3 }).map((muts) => ({ muts: show(muts), text: JSON.stringify(applyJsonMutations(generation, muts)) ?? '' })),
     );
-    runProperty(arb, fuzzRuns(2000), ({ muts, text }) => {
+    runProperty(arb, fuzzRuns(1000), ({ muts, text }) => {
       fuzzOnce(stats, [GENERATION, WEIGHTS], () => muts, () => parseBoth(configText, text));
     });
     t.diagnostic(`${stats.summary()}\n  engine runs (explain + beam translate, default options) on distinct valid configurations so far: ${engineChecked.size}`);

@@ -59,7 +59,7 @@ describe('fuzz: pytorch_model.bin', { timeout: FUZZ_TIMEOUT_MS }, () => {
       { start: cdOffset, end: eocd, weight: 4 }, // central directory
       { start: eocd, end: real.length, weight: 3 }, // end-of-central-directory record
     ];
-    runProperty(mutationsArb(real.length, hot, 4), fuzzRuns(1000), (muts) => {
+    runProperty(mutationsArb(real.length, hot, 4), fuzzRuns(500), (muts) => {
       const buf = applyMutations(real, muts);
       fuzzOnce(stats, FILE, () => describeMutations(muts), () => parseAndMap(buf));
     });
@@ -69,7 +69,7 @@ describe('fuzz: pytorch_model.bin', { timeout: FUZZ_TIMEOUT_MS }, () => {
 
   test('pickle mutations inside a consistent archive (CRC fixed up, so the unpickler and tensor checks run)', (t) => {
     const stats = new FuzzStats('pytorch_model.bin pickle in archive');
-    runProperty(mutationsArb(pkl.length, [], 3), fuzzRuns(1000), (muts) => {
+    runProperty(mutationsArb(pkl.length, [], 3), fuzzRuns(500), (muts) => {
       const mutated = applyMutations(pkl, muts);
       // data.pkl last, as the only record that moves: the other records keep PyTorch's 64-byte alignment
       const buf = new Uint8Array(buildZip([...others, { name: pklEntry.name, data: mutated }]));
@@ -86,7 +86,7 @@ describe('fuzz: pytorch_model.bin', { timeout: FUZZ_TIMEOUT_MS }, () => {
       0x58, 0x8c, 0x71, 0x72, 0x94, 0x68, 0x6a, 0x63, 0x93, 0x52, 0x62, 0x51, 0x73, 0x75, 0x61, 0x65, 0x69, 0x6f, 0x81, 0x92, 0x82, 0x8b, 0x8e, 0x56, 0x31);
     const opcodeInsert = fc.record({ kind: fc.constant('insert' as const), at: fc.nat({ max: pkl.length }), bytes: fc.array(opcodes, { minLength: 1, maxLength: 6 }) });
     const arb = fc.array(fc.oneof({ weight: 3, arbitrary: mutationsArb(pkl.length, [], 1).map((m) => m[0]) }, { weight: 2, arbitrary: opcodeInsert }), { minLength: 1, maxLength: 5 });
-    runProperty(arb, fuzzRuns(3000), (muts) => {
+    runProperty(arb, fuzzRuns(1500), (muts) => {
       const mutated = applyMutations(pkl, muts);
       fuzzOnce(stats, FILE, () => describeMutations(muts), () => unpickleStateDict(FILE, mutated, pklEntry.name));
     });

@@ -59,7 +59,7 @@ describe('fuzz: model.safetensors', { timeout: FUZZ_TIMEOUT_MS }, () => {
       { start: 8, end: 8 + headerLen, weight: 10 }, // the JSON header
       { start: 8 + headerLen - 16, end: 8 + headerLen + 16, weight: 2 }, // header/data boundary
     ];
-    runProperty(mutationsArb(real.length, hot, 4), fuzzRuns(2500), (muts) => {
+    runProperty(mutationsArb(real.length, hot, 4), fuzzRuns(1200), (muts) => {
       const buf = applyMutations(real, muts);
       fuzzOnce(stats, FILE, () => describeMutations(muts), () => parseAndMap(buf));
     });
@@ -80,7 +80,7 @@ describe('fuzz: model.safetensors', { timeout: FUZZ_TIMEOUT_MS }, () => {
       { weight: 1, arbitrary: fc.constantFrom('original' as const, 'short' as const, 'long' as const) },
     );
     const arb = fc.record({ muts: fc.array(jsonMutationArb(tensorValues), { minLength: 1, maxLength: 3 }), lengthMode });
-    runProperty(arb, fuzzRuns(1500), ({ muts, lengthMode }) => {
+    runProperty(arb, fuzzRuns(800), ({ muts, lengthMode }) => {
       const json = Buffer.from(JSON.stringify(applyJsonMutations(header, muts)) ?? 'null', 'utf8');
       const declared = lengthMode === 'fixed' ? json.length : lengthMode === 'original' ? headerLen : lengthMode === 'short' ? json.length - 1 : json.length + 1;
       const buf = new Uint8Array(8 + json.length + data.length);

@@ -60,7 +60,7 @@ describe('fuzz: SentencePiece .spm', { timeout: FUZZ_TIMEOUT_MS }, () => {
     const stats = new FuzzStats('spm (300 pieces)');
     const trainerAt = pieces[KEEP - 1][2];
     const normalizerAt = trainerAt + (trainer[2] - trainer[1]);
-    runProperty(mutationsArb(mini.length, regions(trainerAt, normalizerAt, mini.length), 4), fuzzRuns(4000), (muts) => {
+    runProperty(mutationsArb(mini.length, regions(trainerAt, normalizerAt, mini.length), 4), fuzzRuns(2000), (muts) => {
       const buf = applyMutations(mini, muts);
       fuzzOnce(stats, FILE, () => describeMutations(muts), () => loadAndUse(buf));
     });
@@ -70,7 +70,7 @@ describe('fuzz: SentencePiece .spm', { timeout: FUZZ_TIMEOUT_MS }, () => {
 
   test('mutations of the whole real file (7,998 pieces)', (t) => {
     const stats = new FuzzStats('spm (whole file)');
-    runProperty(mutationsArb(real.length, regions(trainer[1], normalizer[1], real.length), 3), fuzzRuns(500), (muts) => {
+    runProperty(mutationsArb(real.length, regions(trainer[1], normalizer[1], real.length), 3), fuzzRuns(250), (muts) => {
       const buf = applyMutations(real, muts);
       fuzzOnce(stats, FILE, () => describeMutations(muts), () => loadAndUse(buf));
     });

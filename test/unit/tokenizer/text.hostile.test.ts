@@ -97,7 +97,7 @@ describe('random text through the engine (tiny model)', { timeout: 120_000 }, ()
         if (e.truncated) truncated++;
         assertValidExplanation(e, s);
       }),
-      { seed: FUZZ_SEED, numRuns: fuzzRuns(300) },
+      { seed: FUZZ_SEED, numRuns: fuzzRuns(150) },
     );
     t.diagnostic(`${runs} random strings, ${truncated} truncated, all valid`);
   });

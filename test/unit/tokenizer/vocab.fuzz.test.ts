@@ -59,7 +59,7 @@ describe('fuzz: vocab.json and tokenizer_config.json', { timeout: FUZZ_TIMEOUT_M
   test('byte-level mutations of the real vocab.json (cut to 600 entries)', (t) => {
     const stats = new FuzzStats('vocab.json bytes');
     const hot = [{ start: 0, end: 64, weight: 3 }, { start: vocabBytes.length - 64, end: vocabBytes.length, weight: 2 }];
-    runProperty(mutationsArb(vocabBytes.length, hot, 4), fuzzRuns(2000), (muts) => {
+    runProperty(mutationsArb(vocabBytes.length, hot, 4), fuzzRuns(1000), (muts) => {
       const buf = applyMutations(vocabBytes, muts);
       fuzzOnce(stats, VOCAB, () => describeMutations(muts), () => loadAndUse(buf, tokConfigText));
     });
@@ -95,7 +95,7 @@ describe('fuzz: vocab.json and tokenizer_config.json', { timeout: FUZZ_TIMEOUT_M
       fc.record({ kind: fc.constant('rename' as const), at: index, name }),
       fc.record({ kind: fc.constant('duplicate' as const), at: index, name }),
     );
-    runProperty(fc.array(mutation, { minLength: 1, maxLength: 4 }), fuzzRuns(2000), (muts) => {
+    runProperty(fc.array(mutation, { minLength: 1, maxLength: 4 }), fuzzRuns(1000), (muts) => {
       const p = parts.slice();
       const e = entries.slice();
       for (const m of muts) {
@@ -123,7 +123,7 @@ describe('fuzz: vocab.json and tokenizer_config.json', { timeout: FUZZ_TIMEOUT_M
       fc.array(jsonMutationArb(valueArb), { minLength: 1, maxLength: 3 }).map((muts) => ({ muts, text: JSON.stringify(applyJsonMutations(tokConfig, muts)) ?? '' })),
       mutationsArb(configBytes.length, [], 3).map((muts) => ({ muts, text: Buffer.from(applyMutations(configBytes, muts)).toString('utf8') })),
     );
-    runProperty(arb, fuzzRuns(1000), ({ muts, text }) => {
+    runProperty(arb, fuzzRuns(500), ({ muts, text }) => {
       // an error may name tokenizer_config.json, or the vocabulary/target vocabulary it points at
       fuzzOnce(stats, [TOKCONFIG, VOCAB, NAMES.targetVocab], () => show(muts), () => loadAndUse(vocabBytes, text));
     });
