@@ -48,7 +48,7 @@ export function activate(context: vscode.ExtensionContext): void {
     new ModelStatusBar(models),
     vscode.commands.registerCommand(COMMANDS.explainSelection, guarded('explain', () => explainer.explainSelection())),
     vscode.commands.registerCommand(COMMANDS.chooseModel, guarded('choose model', () => chooseModelFolder(models))),
-    vscode.commands.registerCommand(TRAIN_COMMAND, guarded('train a tiny transformer', () => TrainPanel.show(context.extensionUri, log))),
+    vscode.commands.registerCommand(TRAIN_COMMAND, guarded('train a tiny transformer', () => TrainPanel.show({ extensionUri: context.extensionUri, storageDir: context.globalStorageUri.fsPath, log, models, explainer }))),
     vscode.commands.registerCommand(COMMANDS.walkThroughExample, guarded('walk through an example', () => walkThroughExample(explainer))),
     vscode.commands.registerCommand(COMMANDS.compareWith, guarded('compare', () => compareWith(deps))),
     vscode.commands.registerCommand(COMMANDS.openFromHover, guarded('open from hover', (arg: unknown) => openFromHover(arg))),

@@ -32,6 +32,8 @@ export class ModelService implements vscode.Disposable {
   private readonly settingsEmitter = new vscode.EventEmitter<{ previous: LensSettings; modelChanged: boolean; resultsChanged: boolean }>();
   private currentSettings: LensSettings;
   private currentModel: ResolvedModel;
+  /** A folder the extension itself wrote (a training snapshot), used instead of the setting until that changes. */
+  private temporaryModel: ResolvedModel | undefined;
   private currentState: ModelState;
   private loading: { key: string; promise: Promise<LoadedInfo> } | undefined;
 
@@ -178,6 +180,7 @@ export class ModelService implements vscode.Disposable {
    */
   private checkWorkspaceModel(): Promise<void> {
     const model = this.currentModel;
+    if (this.usingTemporaryModel) return Promise.resolve(); // written by this extension: nothing to consent to
     const origins = vscode.workspace.getConfiguration(SECTION).inspect<string>('modelPath') as SettingOrigins | undefined;
     const consent = this.workspaceState?.get<ModelConsent>(CONSENT_KEY);
     const decision = workspaceModelDecision(origins, model.dir, model.bundled, consent);
@@ -217,14 +220,40 @@ export class ModelService implements vscode.Disposable {
   }
 
   private resolveModel(settings: LensSettings): ResolvedModel {
+    if (this.temporaryModel) return this.temporaryModel;
     const ws = vscode.workspace.workspaceFolders?.find((f) => f.uri.scheme === 'file')?.uri.fsPath;
     return resolveModelDir(settings.modelPath, this.bundledDir, ws, os.homedir());
   }
 
+  /**
+   * Explains with `dir` (a snapshot the training panel saved) instead of the configured model, without touching
+   * the settings; a change of `attentionLens.modelPath` ends it. Every view then shows that model.
+   */
+  useTemporaryModel(dir: string, name: string): void {
+    this.temporaryModel = { dir, name, bundled: false };
+    this.applySettings(this.currentSettings);
+  }
+
+  /** Back to the configured model after `useTemporaryModel`. */
+  useConfiguredModel(): void {
+    this.temporaryModel = undefined;
+    this.applySettings(this.currentSettings);
+  }
+
+  get usingTemporaryModel(): boolean {
+    return this.temporaryModel !== undefined && this.currentModel.dir === this.temporaryModel.dir;
+  }
+
   private onConfigurationChanged(): void {
+    const next = this.readSettings();
+    if (next.modelPath !== this.currentSettings.modelPath) this.temporaryModel = undefined;
+    this.applySettings(next);
+  }
+
+  private applySettings(next: LensSettings): void {
     const previous = this.currentSettings;
     const before = { settings: previous, model: this.currentModel };
-    this.currentSettings = this.readSettings();
+    this.currentSettings = next;
     const model = this.resolveModel(this.currentSettings);
     // a new kernel setting loads the model again (it decides where the weights live); results stay the same
     const modelChanged = model.dir !== this.currentModel.dir || model.name !== this.currentModel.name || this.currentSettings.kernel !== previous.kernel;

@@ -21,15 +21,17 @@ export type TrainControl =
   | { type: 'pause' }
   | { type: 'step'; count: number };
 
-export type TrainToWorker = TrainControl | { type: 'save'; folder: string };
-export type TrainFromWebview = TrainControl | { type: 'save' } | { type: 'ready' };
+/** `inspect`: a snapshot for the explanation views (the host picks the folder), not a save the user asked for. */
+export type TrainToWorker = TrainControl | { type: 'save'; folder: string; inspect?: boolean };
+/** `inspect`: explain the first probe with the weights as they are now, in the attention panel. */
+export type TrainFromWebview = TrainControl | { type: 'save' } | { type: 'inspect' } | { type: 'ready' };
 
 /** Worker → host → webview. */
 export type TrainFromWorker =
   | { type: 'snapshot'; running: boolean; snapshot: TrainSnapshot }
   /** Training stopped by itself (a non-finite loss): the weights are those of the last good step. */
   | { type: 'stopped'; message: string }
-  | { type: 'saved'; folder: string; files: string[] }
+  | { type: 'saved'; folder: string; files: string[]; task: string; step: number; probe: string; inspect?: boolean }
   | { type: 'error'; message: string };
 
 /** Typed arrays become plain arrays: the webview message channel is JSON. */
@@ -48,6 +50,7 @@ export function parseTrainMessage(raw: unknown): TrainFromWebview | undefined {
     case 'start':
     case 'pause':
     case 'save':
+    case 'inspect':
       return { type: m.type };
     case 'step':
       // the worker runs at most 1000 steps per request

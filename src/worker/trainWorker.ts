@@ -46,7 +46,8 @@ export class TrainLoop {
         case 'save': {
           if (!this.session) throw new Error('nothing to save yet: choose a task first');
           const files = saveMarianFolder(m.folder, this.session.task, this.session.trainer.params);
-          this.post({ type: 'saved', folder: m.folder, files });
+          const { task, step, probes } = this.session.snapshot();
+          this.post({ type: 'saved', folder: m.folder, files, task, step, probe: probes[0]?.source ?? '', ...(m.inspect ? { inspect: true } : {}) });
           return;
         }
       }

@@ -1,7 +1,8 @@
 /**
  * "Attention Lens: Train a tiny transformer…" in the real workbench (code-server + Chromium, the packaged .vsix):
  * the panel opens on the "let's go" task, Start trains in the worker until both probe sentences come out right,
- * and the loss curve and heatmaps are drawn.
+ * and the loss curve and heatmaps are drawn; "Explain at this step" opens the attention panel on the first probe
+ * with the weights as they are, the status bar naming the step.
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
@@ -26,5 +27,20 @@ describe('training panel in the workbench', { timeout: 10 * 60_000 }, () => {
     assert.ok((await panel.locator('svg path').count()) > 0, 'a loss curve is drawn');
     await screenshot(s.page, 'train-panel');
     assert.deepEqual(s.pageErrors.filter((m) => /attention|lens|webview/i.test(m)), []);
+  });
+
+  test('"Explain at this step" explains the first probe with the trained weights in the attention panel', async () => {
+    const train = webviewFrame(s.page, 'panel', 'Train a tiny transformer');
+    const probeTranslation = ((await train.locator('.train-probes td.probe-right').first().textContent()) ?? '').trim();
+    const statusLine = ((await train.locator('.train-status').textContent()) ?? '');
+    await train.locator('button', { hasText: 'Explain at this step' }).click();
+    // the status bar names the snapshot: task and step
+    const item = s.page.locator('.statusbar-item', { hasText: /Attention Lens: lets-go · step \d+/ });
+    await item.waitFor({ timeout: 60_000 });
+    const panel = webviewFrame(s.page, 'panel'); // the newest visible panel: the attention panel
+    await eventually(async () => {
+      assert.equal((await panel.locator('#translation').textContent())?.trim(), probeTranslation);
+    }, 60_000, `the attention panel to show the probe's translation "${probeTranslation}" (train status: ${statusLine})`);
+    await screenshot(s.page, 'train-inspect');
   });
 });

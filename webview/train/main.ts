@@ -66,6 +66,9 @@ export function mountTrainView(root: HTMLElement, send: (m: TrainFromWebview) =>
   button('One step', () => send({ type: 'step', count: 1 }));
   button('Reset', () => send({ type: 'configure', settings: settings() }));
   button('Save…', () => send({ type: 'save' }));
+  // the panel's views (heads, walk-through, token probabilities) on the weights as they are now
+  const inspect = button('Explain at this step', () => send({ type: 'inspect' }));
+  inspect.title = 'Explain the first probe with the model as it is now, in the attention panel';
   task.addEventListener('change', () => send({ type: 'configure', settings: settings() }));
   const status = el('p', root, 'train-status', 'Choose a task, then Start.');
   status.setAttribute('role', 'status');
@@ -191,7 +194,9 @@ export function mountTrainView(root: HTMLElement, send: (m: TrainFromWebview) =>
         pause.disabled = true;
         return;
       case 'saved':
-        status.textContent = `Saved to ${m.folder} (${m.files.join(', ')}). "Choose model folder…" opens it.`;
+        status.textContent = m.inspect
+          ? `Explaining “${m.probe}” with the model at step ${m.step} in the attention panel.`
+          : `Saved to ${m.folder} (${m.files.join(', ')}). "Choose model folder…" opens it.`;
         return;
       case 'error':
         status.textContent = `Error: ${m.message}`;

@@ -18,7 +18,9 @@ describe('parseTrainMessage', () => {
     assert.notEqual((parsed as { settings: object }).settings, settings, 'a copy, not the webview object');
     assert.deepEqual(parseTrainMessage({ type: 'configure', settings: { task: 'copy', seed: 0 } }), { type: 'configure', settings: { task: 'copy', seed: 0 } });
     assert.deepEqual(parseTrainMessage({ type: 'configure', settings: { task: 'copy', seed: 0, lr: undefined } }), { type: 'configure', settings: { task: 'copy', seed: 0 } });
-    for (const type of ['ready', 'start', 'pause', 'save']) assert.deepEqual(parseTrainMessage({ type, extra: '<script>' }), { type });
+    for (const type of ['ready', 'start', 'pause', 'save', 'inspect']) assert.deepEqual(parseTrainMessage({ type, extra: '<script>' }), { type });
+    // the webview never names a folder: inspect's snapshot folder is chosen by the host
+    assert.deepEqual(parseTrainMessage({ type: 'inspect', folder: '/etc' }), { type: 'inspect' });
     assert.deepEqual(parseTrainMessage({ type: 'step', count: 1 }), { type: 'step', count: 1 });
     assert.deepEqual(parseTrainMessage({ type: 'step', count: 1000 }), { type: 'step', count: 1000 });
   });

@@ -55,10 +55,11 @@ describe('train webview', () => {
     click('One step');
     click('Pause');
     click('Save…');
+    click('Explain at this step');
     (doc.querySelector('input[type=number]') as HTMLInputElement).value = '7';
     click('Reset');
     assert.deepEqual(sent, [
-      { type: 'start' }, { type: 'step', count: 1 }, { type: 'pause' }, { type: 'save' },
+      { type: 'start' }, { type: 'step', count: 1 }, { type: 'pause' }, { type: 'save' }, { type: 'inspect' },
       { type: 'configure', settings: { task: 'lets-go', seed: 7, lr: undefined } },
     ]);
   });

@@ -20,8 +20,15 @@ describe('training worker loop', () => {
     assert.ok(snap.type === 'snapshot' && snap.snapshot.step === 150 && snap.snapshot.lossCurve.length === 150);
     const dir = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'al-train-worker-')), 'saved');
     loop.handle({ type: 'save', folder: dir });
-    assert.equal(got[2].type, 'saved');
+    assert.deepEqual(got[2].type === 'saved' && { task: got[2].task, step: got[2].step, probe: got[2].probe, inspect: got[2].inspect }, { task: 'lets-go', step: 150, probe: snap.type === 'snapshot' ? snap.snapshot.probes[0].source : '?', inspect: undefined });
     assert.equal(loadModelFolder(dir).config.dModel, 4);
+    // a snapshot for the explanation views says so, and names the step it was taken at
+    loop.handle({ type: 'step', count: 5 });
+    const inspectDir = path.join(path.dirname(dir), 'snapshot');
+    loop.handle({ type: 'save', folder: inspectDir, inspect: true });
+    const saved = got[got.length - 1];
+    assert.ok(saved.type === 'saved' && saved.inspect === true && saved.step === 155 && saved.folder === inspectDir);
+    assert.equal(loadModelFolder(inspectDir).config.dModel, 4);
   });
 
   it('start runs until pause, in slices that leave the thread free', async () => {
