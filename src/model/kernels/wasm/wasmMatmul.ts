@@ -7,15 +7,22 @@
  */
 import { matmulTransB, matmulTransBColumns } from '../matmul';
 import type { MemoryType } from './assembler';
-import { EXACT_BLOCKS, PANEL, exactName, fastName, matmulModuleBytes, panelName, singleName } from './matmulModule';
-import { MAX_PAGES, WasmArena } from './memory';
+import { EXACT_BLOCKS, INTERLEAVED, PANEL, exactName, fastName, interName, matmulModuleBytes, panelName, singleName } from './matmulModule';
+import { MAX_PAGES, WasmArena, WasmMemoryTooSmall } from './memory';
 
 type Block = (pack: number, b: number, bias: number, out: number, K: number, ldo: number, blocks: number) => void;
 export interface MatmulExports {
   pack(a: number, K: number, rows: number, dst: number): void;
   widenPanel(b: number, K: number, blocks: number, dst: number): void;
+  interleave(b: number, K: number, blocks: number, dst: number): void;
   [name: string]: Block | MatmulExports['pack'];
 }
+
+/**
+ * Interleaved copies a kernel makes at most by default: every weight of the bundled model (30 MB) and of
+ * opus-mt-sized models (~300 MB); a larger model's later products read their weights where they lie.
+ */
+export const DEFAULT_INTERLEAVED_BUDGET = 512 * 2 ** 20;
 
 /** The memory type every kernel module imports: the arena's (shared, growable to 4 GiB). */
 export const MEMORY_TYPE: MemoryType = { initial: 1, maximum: MAX_PAGES, shared: true };
@@ -79,13 +86,21 @@ export function scratchBytes(M: number, K: number): number {
 /**
  * Rows [0, M) × columns [j0, j1) of C = A·Bᵀ + bias with every operand in the memory (byte addresses): A row stride K,
  * B row stride K, C row stride N. `pack` is scratch of scratchBytes(M, K) bytes. Shared by the calling thread and
- * pool helpers. Three rows or more go through widened panels of B (see matmulModule.ts); one or two rows (the
- * decoder's steps), and the columns left over by the panels, read B where it lies.
+ * pool helpers. With `il`, the address of B's interleaved copy (see matmulModule.ts; 0 for none), the whole blocks
+ * of columns read it; without, three rows or more go through widened panels of B, and one or two rows (the
+ * decoder's steps) read B where it lies, as do the columns left over by either.
  */
 export function productAt(
   ex: MatmulExports, a: number, M: number, K: number, b: number, N: number, out: number, bias: number,
-  j0: number, j1: number, pack: number,
+  j0: number, j1: number, pack: number, il = 0,
 ): void {
+  const blockWidth = 2 * INTERLEAVED.pairs;
+  if (il !== 0 && j0 % blockWidth === 0) {
+    const full = Math.floor((j1 - j0) / blockWidth) * blockWidth;
+    if (full > 0) interleavedColumns(ex, a, M, K, il + 4 * K * j0, out + 4 * j0, bias + 4 * j0, N, full / blockWidth, pack);
+    if (j0 + full < j1) directColumns(ex, a, M, K, b, N, out, bias, j0 + full, j1, pack);
+    return;
+  }
   const width = 2 * PANEL.pairs;
   const full = M >= 3 ? Math.floor((j1 - j0) / width) * width : 0;
   if (full > 0) {
@@ -104,6 +119,41 @@ export function productAt(
     }
   }
   if (j0 + full < j1) directColumns(ex, a, M, K, b, N, out, bias, j0 + full, j1, pack);
+}
+
+/** Columns per interleaved panel of a product of 3+ rows: about 128 KB of B, reread from L2 cache by every row group. */
+function interPanelBlocks(K: number): number {
+  return Math.max(1, Math.floor(32768 / (K * 2 * INTERLEAVED.pairs)));
+}
+
+/**
+ * productAt's whole blocks from the interleaved copy: `blocks` blocks of 2·INTERLEAVED.pairs columns, `il`, `out`
+ * and `bias` at the first one. One or two rows take every block in one call; more rows are packed in L2-sized
+ * chunks and go 4 at a time (the last 1–3 as they come) over panels of blocks, half a block per call for 3 or 4.
+ */
+function interleavedColumns(
+  ex: MatmulExports, a: number, M: number, K: number, il: number, out: number, bias: number, N: number, blocks: number,
+  pack: number,
+): void {
+  const LP = INTERLEAVED.pairs, half = LP / 2, blockBytes = 4 * K * 2 * LP;
+  if (M <= 2) {
+    ex.pack(a, K, M, pack);
+    (ex[interName(M, LP)] as Block)(pack, il, bias, out, K, 4 * N, blocks);
+    return;
+  }
+  const chunk = rowChunk(K), NB = interPanelBlocks(K);
+  for (let i0 = 0; i0 < M; i0 += chunk) {
+    const i1 = Math.min(M, i0 + chunk);
+    for (let i = i0; i < i1; i += 4) ex.pack(a + 4 * i * K, K, Math.min(4, i1 - i), pack + 8 * (i - i0) * K);
+    for (let bp = 0; bp < blocks; bp += NB) {
+      const nb = Math.min(NB, blocks - bp), ilp = il + blockBytes * bp, col = 2 * LP * bp;
+      for (let i = i0; i < i1; i += 4) {
+        const R = Math.min(4, i1 - i), pk = pack + 8 * (i - i0) * K, o = out + 4 * (i * N + col);
+        if (R <= 2) (ex[interName(R, LP)] as Block)(pk, ilp, bias + 4 * col, o, K, 4 * N, nb);
+        else for (let h = 0; h < LP; h += half) (ex[interName(R, half)] as Block)(pk, ilp + 8 * h, bias + 4 * (col + 2 * h), o + 8 * h, K, 4 * N, nb);
+      }
+    }
+  }
 }
 
 /** productAt's columns read from B where it lies: blocks of 3, 2 or 1 rows, column pairs, then one column. */
@@ -160,8 +210,19 @@ export class WasmMatmul {
   /** Products that ran here, and those that went to the JavaScript kernel (weights outside the memory). */
   wasmCalls = 0;
   jsCalls = 0;
+  /**
+   * Arrays wholly below this address are weights, never written again: only they get an interleaved copy. The
+   * arena's top when this kernel is made (the loader makes it after reading the weights).
+   */
+  weightsEnd: number;
+  /** Bytes of interleaved copies still allowed (each is as large as its weight matrix); 0 stops making them. */
+  interleavedBudget: number;
+  /** Interleaved copies made so far, by the weight's address (at 0: none, refused). */
+  private readonly copies = new Map<number, { N: number; K: number; at: number }>();
 
-  constructor(readonly arena: WasmArena) {
+  constructor(readonly arena: WasmArena, opts: { interleavedBudget?: number } = {}) {
+    this.weightsEnd = arena.used;
+    this.interleavedBudget = opts.interleavedBudget ?? DEFAULT_INTERLEAVED_BUDGET;
     this.exports = new WebAssembly.Instance(this.module, { env: { memory: arena.memory } }).exports as unknown as MatmulExports;
     this.a = new Scratch(arena);
     this.out = new Scratch(arena);
@@ -194,6 +255,7 @@ export class WasmMatmul {
       throw new RangeError('matmulTransB: operand too short for its shape');
     }
     this.wasmCalls++;
+    const il = this.interleavedAt(bp, N, K); // first: it may grow the memory
     let ap = this.arena.addressOf(a);
     if (ap >= 0) ap += 4 * aOffset;
     else {
@@ -209,12 +271,35 @@ export class WasmMatmul {
     const direct = op >= 0;
     if (direct) op += 4 * outOffset;
     else op = this.out.at(M * N);
-    productAt(this.exports, ap, M, K, bp, N, op, biasP, j0, j1, this.pack.at(scratchBytes(M, K) / 4));
+    productAt(this.exports, ap, M, K, bp, N, op, biasP, j0, j1, this.pack.at(scratchBytes(M, K) / 4), il);
     if (!direct) {
       const res = new Float32Array(this.arena.buffer, op, M * N);
       if (j0 === 0 && j1 === N) out.set(res, outOffset);
       else for (let i = 0; i < M; i++) out.set(res.subarray(i * N + j0, i * N + j1), outOffset + i * N + j0);
     }
+  }
+
+  /**
+   * Address of the interleaved copy of weight B [N, K] at byte address `b` (see matmulModule.ts), made on first use
+   * while the budget and the memory allow; 0 when there is none (B is then read where it lies).
+   */
+  interleavedAt(b: number, N: number, K: number): number {
+    const known = this.copies.get(b);
+    if (known) return known.N === N && known.K === K ? known.at : 0;
+    const blocks = Math.floor(N / (2 * INTERLEAVED.pairs)), bytes = 4 * K * 2 * INTERLEAVED.pairs * blocks;
+    let at = 0;
+    if (blocks > 0 && b + 4 * N * K <= this.weightsEnd && bytes <= this.interleavedBudget) {
+      try {
+        at = this.arena.alloc(bytes);
+        this.exports.interleave(b, K, blocks, at);
+        this.interleavedBudget -= bytes;
+      } catch (e) {
+        if (!(e instanceof WasmMemoryTooSmall)) throw e;
+        this.interleavedBudget = 0; // the memory cannot grow: the products read B where it lies from now on
+      }
+    }
+    this.copies.set(b, { N, K, at });
+    return at;
   }
 
   /** Address of N zeros (the bias of a product without one: + 0 still turns a −0 sum into +0, as in JavaScript). */
