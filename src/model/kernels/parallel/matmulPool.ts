@@ -219,7 +219,7 @@ export class MatmulPool {
       return;
     }
     const s = this.simd!;
-    const il = k.interleavedAt(bAt, cols, inner); // first: it may grow the memory
+    const il = k.interleavedAt(bAt, cols, inner, rows); // first: it may grow the memory
     const chunk = Math.max(ALIGN, Math.ceil(cols / (this.threads * CHUNKS_PER_THREAD) / ALIGN) * ALIGN);
     const chunks = Math.ceil(cols / chunk);
     this.ensureScratch(0, 0, chunks);

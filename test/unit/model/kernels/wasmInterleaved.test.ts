@@ -3,7 +3,8 @@
  * float32 copy, every product with it reads the copy, and the results stay bit-identical to the JavaScript kernel
  * (src/model/kernels/matmul.ts) — on every row count (1, 2, groups of 4 and the 1–3 left), every column remainder of
  * the 8-column blocks, odd K and K = 1, several panels and row chunks, column ranges, special values, pool helpers.
- * The copy is made only for arrays below `weightsEnd` and within the budget; otherwise B is read where it lies.
+ * The copy is made by a product of at most COPY_MAX_ROWS rows, only for arrays below `weightsEnd` and within the
+ * budget; otherwise B is read where it lies.
  */
 import { strict as assert } from 'node:assert';
 import { after, describe, test } from 'node:test';
@@ -11,7 +12,7 @@ import fc from 'fast-check';
 import { matmulTransB } from '../../../../src/model/kernels/matmul';
 import { MatmulPool } from '../../../../src/model/kernels/parallel/matmulPool';
 import { WasmArena } from '../../../../src/model/kernels/wasm/memory';
-import { WasmMatmul, wasmSimdSupported } from '../../../../src/model/kernels/wasm/wasmMatmul';
+import { COPY_MAX_ROWS, WasmMatmul, wasmSimdSupported } from '../../../../src/model/kernels/wasm/wasmMatmul';
 import { fillRandom, randomFloats } from '../../../helpers/random';
 
 const simd = wasmSimdSupported();
@@ -30,16 +31,23 @@ function withWeights(N: number, K: number, seed: number, opts: { interleavedBudg
   return { arena, b, bias, kernel };
 }
 
-/** kernel.matmul against matmulTransB, bit for bit; returns the interleaved copy's address (0: none). */
+/** The copy's address (0: none), without making one. */
+const copyOf = (kernel: WasmMatmul, b: Float32Array, N: number, K: number) => kernel.interleavedAt(b.byteOffset, N, K, Infinity);
+
+/**
+ * kernel.matmul against matmulTransB, bit for bit, after a one-row product made B's copy (so M > COPY_MAX_ROWS
+ * reads it too); returns the interleaved copy's address (0: none).
+ */
 function check(M: number, N: number, K: number, seed: number, opts: { bias?: boolean; aOff?: number; oOff?: number } = {}): number {
   const { b, bias, kernel } = withWeights(N, K, seed);
+  kernel.matmul(new Float32Array(K), 1, K, b, N, new Float32Array(N));
   const aOff = opts.aOff ?? 0, oOff = opts.oOff ?? 0, withBias = opts.bias ?? true;
   const a = randomFloats(aOff + M * K + 2, seed + 2);
   const out = new Float32Array(oOff + M * N + 3).fill(7), js = out.slice();
   kernel.matmul(a, M, K, b, N, out, withBias ? bias : undefined, aOff, oOff);
   matmulTransB(a, M, K, b, N, js, withBias ? bias : undefined, aOff, oOff);
   assert.equal(firstDifference(out, js), -1, `interleaved ≠ js kernel for M=${M} N=${N} K=${K} seed ${seed}`);
-  return kernel.interleavedAt(b.byteOffset, N, K);
+  return copyOf(kernel, b, N, K);
 }
 
 const pools: MatmulPool[] = [];
@@ -86,7 +94,7 @@ describe('interleaved SIMD kernels', { skip: !simd && 'this runtime has no WebAs
     const out = new Float32Array(M * N), js = new Float32Array(M * N);
     kernel.matmul(a, M, K, b, N, out);
     matmulTransB(a, M, K, b, N, js);
-    assert.ok(kernel.interleavedAt(b.byteOffset, N, K) > 0);
+    assert.ok(copyOf(kernel, b, N, K) > 0);
     assert.equal(firstDifference(out, js), -1);
     assert.ok(Object.is(out[4 * N + 9], 0), 'a −0 sum plus the zero bias is +0');
   });
@@ -119,15 +127,31 @@ describe('interleaved SIMD kernels', { skip: !simd && 'this runtime has no WebAs
       kernel.matmul(a, 3, K, w, N, out);
       matmulTransB(a, 3, K, w, N, js);
       assert.equal(firstDifference(out, js), -1);
-      assert.equal(kernel.interleavedAt(w.byteOffset, N, K) > 0, copied, `N=${N} at ${w.byteOffset}`);
+      assert.equal(copyOf(kernel, w, N, K) > 0, copied, `N=${N} at ${w.byteOffset}`);
     }
     assert.equal(kernel.interleavedBudget, 0, 'w1 and w3 took the whole budget');
-    assert.equal(kernel.interleavedAt(w1.byteOffset, 16, 2 * K), 0, 'the same address with another shape has no copy');
+    assert.equal(kernel.interleavedAt(w1.byteOffset, 16, 2 * K, 1), 0, 'the same address with another shape has no copy');
     // the activation changes: still exact (it is read where it lies)
     fillRandom(later, 6);
     const out = new Float32Array(3 * 32), js = new Float32Array(3 * 32);
     kernel.matmul(a, 3, K, later, 32, out);
     matmulTransB(a, 3, K, later, 32, js);
+    assert.equal(firstDifference(out, js), -1);
+  });
+
+  test('a product of more than COPY_MAX_ROWS rows makes no copy (exact all the same); a short one does, the long one then reads it', () => {
+    const M = COPY_MAX_ROWS + 1, N = 24, K = 10;
+    const { b, bias, kernel } = withWeights(N, K, 77);
+    const a = randomFloats(M * K, 78);
+    const out = new Float32Array(M * N), js = new Float32Array(M * N);
+    matmulTransB(a, M, K, b, N, js, bias);
+    kernel.matmul(a, M, K, b, N, out, bias);
+    assert.equal(firstDifference(out, js), -1);
+    assert.equal(copyOf(kernel, b, N, K), 0);
+    kernel.matmul(a, COPY_MAX_ROWS, K, b, N, out, bias);
+    assert.ok(copyOf(kernel, b, N, K) > 0);
+    out.fill(NaN);
+    kernel.matmul(a, M, K, b, N, out, bias);
     assert.equal(firstDifference(out, js), -1);
   });
 
@@ -140,7 +164,7 @@ describe('interleaved SIMD kernels', { skip: !simd && 'this runtime has no WebAs
     kernel.matmul(a, 1, K, b, N, out);
     matmulTransB(a, 1, K, b, N, js);
     assert.equal(firstDifference(out, js), -1);
-    assert.equal(kernel.interleavedAt(b.byteOffset, N, K), 0);
+    assert.equal(copyOf(kernel, b, N, K), 0);
     assert.equal(kernel.interleavedBudget, 0);
   });
 
@@ -158,7 +182,7 @@ describe('interleaved SIMD kernels', { skip: !simd && 'this runtime has no WebAs
           matmulTransB(a, M, K, b, N, want, bias, 4, 3);
           run(a, M, K, b, N, got, bias, 4, 3);
           assert.equal(firstDifference(got, want), -1, `M=${M} N=${N} K=${K}`);
-          assert.ok(kernel.interleavedAt(b.byteOffset, N, K) > 0);
+          assert.ok(copyOf(kernel, b, N, K) > 0);
           cases++;
         }
       }
