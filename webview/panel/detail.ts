@@ -3,8 +3,8 @@
  * column labels, a colour legend and an exact-value readout driven by hover or keyboard.
  *
  * Layers, so that a click redraws only what it changed (a 128-token matrix is ~1800 × 1900 px): the cells are a
- * bitmap of one pixel per cell scaled up by CSS; the row labels, the column labels and the decoder's hatching are
- * each their own canvas, drawn again only when what they show changes; the selected step and the keyboard/hover
+ * bitmap of one pixel per cell scaled up by CSS; the row labels, the column labels (one pair per attention kind) and
+ * the decoder's hatching are each their own canvas, drawn again only when what they show changes; the selected step and the keyboard/hover
  * cell are outlined by positioned elements; a transparent canvas on top takes the pointer and the keyboard.
  */
 import type { Explanation } from '../../src/shared/explanation';
@@ -99,8 +99,8 @@ export class DetailSection implements Section {
   private layout?: HeatmapLayout;
   /** The cells at one pixel each (CSS scales them up): a head or layer change redraws only this small bitmap. */
   private readonly cells: HTMLCanvasElement;
-  private readonly rowLabels: Layer;
-  private readonly colLabels: Layer;
+  /** Each attention kind keeps its own label canvases: switching kinds (a thumbnail of another kind) redraws no label. */
+  private readonly labelLayers = new Map<AttentionKindName, { rows: Layer; cols: Layer }>();
   private readonly hatch: Layer;
   /** Outlines of the selected decoding step's row and of the hover/keyboard cell. */
   private readonly stepOutline: HTMLElement;
@@ -173,14 +173,12 @@ export class DetailSection implements Section {
     });
     this.cells = el(doc, 'canvas', { className: 'detail-layer detail-cells', attrs: { 'aria-hidden': 'true' } });
     this.hatch = layer('detail-hatch');
-    this.rowLabels = layer('detail-row-labels');
-    this.colLabels = layer('detail-col-labels');
     this.stepOutline = el(doc, 'div', { className: 'detail-layer detail-step-outline', attrs: { 'aria-hidden': 'true' } });
     this.cellOutline = el(doc, 'div', { className: 'detail-layer detail-cell-outline', attrs: { 'aria-hidden': 'true' } });
     setHidden(this.stepOutline, true);
     setHidden(this.cellOutline, true);
     this.stack = el(doc, 'div', { className: 'detail-stack' });
-    this.stack.append(this.cells, this.hatch.canvas, this.rowLabels.canvas, this.colLabels.canvas, this.stepOutline, this.cellOutline, this.canvas);
+    this.stack.append(this.cells, this.hatch.canvas, this.stepOutline, this.cellOutline, this.canvas);
     frame.append(this.stack);
 
     this.legend = createLegend(doc, 'legend', 'attention weight (rows: queries, columns: keys)');
@@ -391,7 +389,7 @@ export class DetailSection implements Section {
 
   /** The layout of `sel` at `zoom` (the label sizes are measured once per set of labels). */
   private layoutFor(sel: SelectedMatrix, zoom: Zoom): HeatmapLayout {
-    const ctx2d = get2d(this.rowLabels.canvas);
+    const ctx2d = get2d(this.hatch.canvas);
     const font = this.font();
     const options = {
       rowLabelWidth: this.labelWidth(ctx2d, sel.rowLabels.map((l) => truncateLabel(l, ROW_LABEL_MAX)), font),
@@ -430,8 +428,9 @@ export class DetailSection implements Section {
     // What each layer's pixels depend on (drawn relative to the layer, so where it is placed is not part of it):
     // the column labels stay when only the rows change (encoder → cross-attention: the same source pieces).
     const common = [cell, dpr, font, theme.foreground].join('|');
-    this.drawLayer(this.rowLabels, `${common}|${left}|${top}|${sel.rowLabels.join('\u0000')}`, 0, 0, left, height, dpr, (g) => this.drawRowLabels(g, sel, layout), 'rowLabels');
-    this.drawLayer(this.colLabels, `${common}|${top}|${sel.colLabels.join('\u0000')}`, left, 0, width - left, top, dpr, (g) => this.drawColLabels(g, sel, layout), 'colLabels');
+    const labels = this.labelsOf(view.kind);
+    this.drawLayer(labels.rows, `${common}|${left}|${top}|${sel.rowLabels.join('\u0000')}`, 0, 0, left, height, dpr, (g) => this.drawRowLabels(g, sel, layout), 'rowLabels');
+    this.drawLayer(labels.cols, `${common}|${top}|${sel.colLabels.join('\u0000')}`, left, 0, width - left, top, dpr, (g) => this.drawColLabels(g, sel, layout), 'colLabels');
     const hatched = view.kind === 'decoder' && rows === cols;
     setHidden(this.hatch.canvas, !hatched);
     if (hatched) {
@@ -439,6 +438,25 @@ export class DetailSection implements Section {
     }
     this.showReadout();
     this.paint();
+  }
+
+  /** The label canvases of `kind` (made on first use), shown; those of the other kinds hidden. */
+  private labelsOf(kind: AttentionKindName): { rows: Layer; cols: Layer } {
+    let labels = this.labelLayers.get(kind);
+    if (!labels) {
+      const layer = (className: string): Layer => ({
+        canvas: el(this.ctx.doc, 'canvas', { className: `detail-layer ${className}`, attrs: { 'aria-hidden': 'true', 'data-kind': kind } }),
+        signature: '',
+      });
+      labels = { rows: layer('detail-row-labels'), cols: layer('detail-col-labels') };
+      this.labelLayers.set(kind, labels);
+      this.stepOutline.before(labels.rows.canvas, labels.cols.canvas);
+    }
+    for (const [k, l] of this.labelLayers) {
+      setHidden(l.rows.canvas, k !== kind);
+      setHidden(l.cols.canvas, k !== kind);
+    }
+    return labels;
   }
 
   /**

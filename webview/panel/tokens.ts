@@ -17,6 +17,8 @@ export class TokensSection implements Section {
   private readonly glossary: HTMLElement;
   private sourceButtons: HTMLButtonElement[] = [];
   private targetButtons: HTMLButtonElement[] = [];
+  /** What each source button's tint shows now (weight, colour), so an unchanged one is not restyled. */
+  private tints: Array<string | undefined> = [];
 
   constructor(private readonly ctx: PanelContext, container: HTMLElement) {
     const doc = ctx.doc;
@@ -38,6 +40,7 @@ export class TokensSection implements Section {
     this.glossary.textContent = glossaryText(explanation);
     clear(this.sourceList);
     clear(this.targetList);
+    this.tints = [];
     this.sourceButtons = explanation.sourcePieces.map((piece, i) => {
       const b = this.tokenButton(piece);
       b.dataset.index = String(i);
@@ -101,14 +104,20 @@ export class TokensSection implements Section {
         b.style.removeProperty('color');
         delete b.dataset.weight;
         delete b.dataset.weightLabel;
+        this.tints[i] = undefined;
         b.removeAttribute('aria-description');
         return;
       }
       const w = weights[i];
+      const alpha = max > 0 ? minAlpha + (0.8 - minAlpha) * (w / max) : 0;
+      // Unchanged tint (a click that changed only the head or kind shown): the button is not touched.
+      const tint = rgbToCss(accent, alpha);
+      const shown = `${w.toFixed(6)}|${tint}|${theme.background.join(',')}`;
+      if (this.tints[i] === shown) return;
+      this.tints[i] = shown;
       b.classList.add('weighted');
       b.dataset.weight = w.toFixed(6);
-      const alpha = max > 0 ? minAlpha + (0.8 - minAlpha) * (w / max) : 0;
-      b.style.backgroundColor = rgbToCss(accent, alpha);
+      b.style.backgroundColor = tint;
       // Black or white text, whichever reads better on the tint over the editor background ("93 %" on blue).
       b.style.color = rgbToCss(textColorOn(lerpColor(theme.background, accent, alpha)));
       // Shown by CSS (::after { content: attr(data-weight-label) }) so the token's text stays exactly the piece.

@@ -55,7 +55,8 @@ function boot(opts: { theme?: string; vars?: Record<string, string>; width?: num
       for (const [k, v] of Object.entries(opts.vars ?? {})) win.document.documentElement.style.setProperty(k, v);
     },
   });
-  const canvas = (cls: string) => h.$(`canvas.${cls}`) as HTMLCanvasElement;
+  /** The shown canvas of a layer (each attention kind has its own label canvases; the others are hidden). */
+  const canvas = (cls: string) => h.$(`canvas.${cls}:not([hidden])`) as HTMLCanvasElement;
   const on = (cls: string, op: string) => calls.filter((c) => c.canvas === canvas(cls) && c.op === op);
   const explain = (e: Explanation) => h.send({ type: 'explanation', requestId: 1, explanation: e });
   return { ...h, calls, canvas, on, explain };
@@ -69,7 +70,7 @@ function longExplanation(n: number): Explanation {
 }
 
 describe('detail heatmap layers (a click redraws only what it changed)', () => {
-  it('a head or aggregation change of the same kind redraws the cells only; a kind change only the labels that differ', () => {
+  it('a head or aggregation change redraws the cells only; each kind draws its labels once', () => {
     const h = boot();
     const e = makeExplanation({ encoderLayers: 2, heads: 2 });
     h.explain(e);
@@ -90,13 +91,23 @@ describe('detail heatmap layers (a click redraws only what it changed)', () => {
     assert.equal(h.on('detail-cells', 'putImageData').length, 2);
     assert.equal(h.on('detail-row-labels', 'fillText').length + h.on('detail-col-labels', 'fillText').length, 0);
 
-    // Cross-attention: rows are the predicted tokens (new labels), columns still the source pieces.
+    // Cross-attention: its own labels, drawn on its first showing (rows: the predicted tokens)
     h.calls.length = 0;
     h.$('canvas.head-thumb[data-kind="cross"][data-layer="0"][data-head="0"]')!.click();
+    assert.equal(h.$$('canvas.detail-row-labels:not([hidden])').length, 1, 'one kind\'s labels shown');
+    assert.equal(h.canvas('detail-row-labels').dataset.kind, 'cross');
     const rowTexts = h.on('detail-row-labels', 'fillText').map((c) => String(c.args[0]));
     assert.equal(rowTexts.length, e.attentions.cross.queryLen);
-    assert.ok(rowTexts[0].startsWith('▁Salama') || rowTexts[0].includes('Salama'), rowTexts[0]);
-    assert.equal(h.on('detail-col-labels', 'fillText').length, 0, 'same source pieces: column labels kept');
+    assert.match(rowTexts[0], /Salama/);
+    assert.equal(h.on('detail-col-labels', 'fillText').length, e.attentions.cross.keyLen);
+
+    // back and forth between kinds (what clicking thumbnails of both does): no label is drawn again
+    h.calls.length = 0;
+    h.$('canvas.head-thumb[data-kind="encoder"][data-layer="0"][data-head="1"]')!.click();
+    assert.equal(h.canvas('detail-row-labels').dataset.kind, 'encoder');
+    h.$('canvas.agg-thumb[data-kind="cross"][data-layer="1"][data-agg="mean"]')!.click();
+    assert.equal(h.calls.filter((c) => c.op === 'fillText').length, 0, 'labels kept per kind');
+    assert.equal(h.calls.filter((c) => c.op === 'putImageData' && c.canvas.classList.contains('detail-cells')).length, 2);
   });
 
   it('the selected step and the keyboard cell are outlined by elements: moving them draws nothing', () => {
@@ -136,6 +147,19 @@ describe('detail heatmap layers (a click redraws only what it changed)', () => {
     assert.deepEqual([...changed].map((b) => buttons.indexOf(b as HTMLElement)).sort((a, b) => a - b), [3, 7]);
     assert.equal(buttons[7].getAttribute('aria-pressed'), 'true');
     assert.equal(buttons[3].getAttribute('aria-pressed'), 'false');
+
+    // A head change of the encoder keeps step 8's cross-attention tints: the source buttons are not restyled.
+    const sources = h.$$('#source-tokens .token');
+    const tinted = sources.map((b) => b.style.backgroundColor);
+    assert.ok(tinted.every((c) => c !== ''), 'every source token tinted');
+    const restyled = new h.win.MutationObserver(() => undefined);
+    for (const b of sources) restyled.observe(b, { attributes: true });
+    h.$('canvas.head-thumb[data-kind="encoder"][data-layer="1"][data-head="1"]')!.click();
+    assert.equal(restyled.takeRecords().length, 0);
+    buttons[2].click();
+    assert.ok(restyled.takeRecords().length > 0, 'another step restyles them');
+    restyled.disconnect();
+    assert.notDeepEqual(sources.map((b) => b.style.backgroundColor), tinted);
   });
 });
 
