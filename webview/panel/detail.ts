@@ -115,8 +115,6 @@ export class DetailSection implements Section {
   private zoom: Zoom = 1;
   /** The high-contrast floor of the cells drawn now (the legend shows the same lift). */
   private floor?: VisibleFloor;
-  /** How many times each label layer was drawn (read by tests: a head change must not redraw labels). */
-  readonly draws = { rowLabels: 0, colLabels: 0, hatch: 0, cells: 0 };
 
   constructor(private readonly ctx: PanelContext, container: HTMLElement) {
     const doc = ctx.doc;
@@ -243,7 +241,7 @@ export class DetailSection implements Section {
 
   setZoom(zoom: Zoom): void {
     if (zoom === this.zoom) return;
-    // keep the cell under the keyboard cursor (or the grid's top-left) where the eye is
+    // the cell the readout describes stays in view
     this.zoom = zoom;
     this.syncZoomButtons();
     this.relayout();
@@ -377,7 +375,6 @@ export class DetailSection implements Section {
       this.range = this.scaleMode === 'matrix' ? attentionRange(m.values) : { min: 0, max: 1 };
       this.floor = visibleFloorFor(palette.theme, palette.lut);
       drawPixels(this.cells, matrixToRgba(m.values, m.rows, m.cols, palette.lut, this.range, this.floor), m.cols, m.rows);
-      this.draws.cells++;
     }
     const sel = this.selected;
     this.titleEl.textContent = sel.title;
@@ -425,16 +422,15 @@ export class DetailSection implements Section {
     const theme = this.ctx.palette().theme;
     const font = this.font();
     const dpr = Math.max(1, this.ctx.doc.defaultView?.devicePixelRatio ?? 1);
-    // What each layer's pixels depend on (drawn relative to the layer, so where it is placed is not part of it):
-    // the column labels stay when only the rows change (encoder → cross-attention: the same source pieces).
+    // What each layer's pixels depend on (drawn relative to the layer, so where it is placed is not part of it).
     const common = [cell, dpr, font, theme.foreground].join('|');
     const labels = this.labelsOf(view.kind);
-    this.drawLayer(labels.rows, `${common}|${left}|${top}|${sel.rowLabels.join('\u0000')}`, 0, 0, left, height, dpr, (g) => this.drawRowLabels(g, sel, layout), 'rowLabels');
-    this.drawLayer(labels.cols, `${common}|${top}|${sel.colLabels.join('\u0000')}`, left, 0, width - left, top, dpr, (g) => this.drawColLabels(g, sel, layout), 'colLabels');
+    this.drawLayer(labels.rows, `${common}|${left}|${top}|${sel.rowLabels.join('\u0000')}`, 0, 0, left, height, dpr, (g) => this.drawRowLabels(g, sel, layout));
+    this.drawLayer(labels.cols, `${common}|${top}|${sel.colLabels.join('\u0000')}`, left, 0, width - left, top, dpr, (g) => this.drawColLabels(g, sel, layout));
     const hatched = view.kind === 'decoder' && rows === cols;
     setHidden(this.hatch.canvas, !hatched);
     if (hatched) {
-      this.drawLayer(this.hatch, `${common}|${rows}|${theme.background.join(',')}`, left, top, cols * cell, rows * cell, dpr, (g) => this.drawHatch(g, layout), 'hatch');
+      this.drawLayer(this.hatch, `${common}|${rows}|${theme.background.join(',')}`, left, top, cols * cell, rows * cell, dpr, (g) => this.drawHatch(g, layout));
     }
     this.showReadout();
     this.paint();
@@ -468,7 +464,6 @@ export class DetailSection implements Section {
     signature: string,
     x: number, y: number, w: number, h: number, dpr: number,
     draw: (g: CanvasRenderingContext2D) => void,
-    counter: 'rowLabels' | 'colLabels' | 'hatch',
   ): void {
     place(layer.canvas, x, y, w, h);
     const full = `${signature}|${w}x${h}`;
@@ -481,7 +476,6 @@ export class DetailSection implements Section {
       layer.canvas.height = bh;
     }
     const g = get2d(layer.canvas);
-    this.draws[counter]++;
     if (!g) return;
     g.setTransform(1, 0, 0, 1, 0, 0);
     g.clearRect(0, 0, bw, bh);
