@@ -16,7 +16,7 @@ import type { Browser, FrameLocator, Page } from 'playwright-core';
 import { PAINTED_MARK, RECEIVED_MARK } from '../../webview/panel/timingMarks';
 import { assertPrerequisites, removeRoot, saveLogs, startCodeServer, tempRoot, type CodeServer } from './codeServer';
 import { ensureVsix } from './vsix';
-import { canvasPaint, editorLine, eventually, explorerRow, isPainted, launchBrowser, openWorkbench, runCommand, selectLine, showInPalette, webviewFrame } from './workbench';
+import { canvasPaint, editorLine, eventually, explorerRow, isPainted, launchBrowser, openWorkbench, runCommand, screenshot, selectLine, showInPalette, webviewFrame } from './workbench';
 
 /** Selects the whole long line (the shared selectLine checks the selection against its search text). */
 async function selectWholeLine(page: Page, start: string, length: number): Promise<void> {
@@ -123,6 +123,17 @@ describe('panel timing in the workbench (benchmark, printed)', { timeout: 10 * 6
       clicks['output token'].push(await clickToPaint(panel, `#target-tokens .token >> nth=${i + 1}`));
       clicks['mean/max thumbnail'].push(await clickToPaint(panel, `canvas.agg-thumb[data-kind="cross"][data-layer="${i % 3}"][data-agg="${i % 2 ? 'max' : 'mean'}"]`));
     }
+
+    // The zoom buttons: the whole matrix (Fit) and back to every label readable (100 %), with a screenshot of each.
+    const zoom: number[] = [];
+    const detail = panel.locator('#detail');
+    zoom.push(await clickToPaint(panel, '#zoom-fit'));
+    await detail.scrollIntoViewIfNeeded();
+    await screenshot(page, 'detail-128-fit');
+    zoom.push(await clickToPaint(panel, '#zoom-1'));
+    await detail.scrollIntoViewIfNeeded();
+    await screenshot(page, 'detail-128-readable');
+    clicks['zoom button (Fit, 100 %)'] = zoom;
 
     const lines = [
       `128-token sentence: command → painted panel ${painted - commandAt} ms (model ${modelMs} ms by the explanation's own timing; ` +

@@ -104,6 +104,7 @@ export class OverviewSection implements Section {
         t.kind === view.kind &&
         t.layer === view.layer &&
         (typeof t.head === 'number' ? view.aggregation === 'head' && view.head === t.head : view.aggregation === t.head);
+      if (t.canvas.getAttribute('aria-pressed') === String(on)) continue; // unchanged: not touched
       t.canvas.classList.toggle('selected', on);
       t.canvas.setAttribute('aria-pressed', String(on));
     }

@@ -75,8 +75,10 @@ export class StepsSection implements Section {
   }
 
   update(view: PanelViewState): void {
+    // Only the entries whose state changes are touched (a 128-step list restyled every entry on every click).
     this.items.forEach((li, i) => {
       const on = i === view.selectedStep;
+      if (li.getAttribute('aria-pressed') === String(on)) return;
       li.classList.toggle('selected', on);
       li.setAttribute('aria-pressed', String(on));
     });
