@@ -23,13 +23,6 @@ const { JOB_A_AT, JOB_B_AT, JOB_BIAS_AT, JOB_IL_AT, JOB_KIND, JOB_MEM, JOB_OUT_A
 
 /** Products with fewer multiply-adds than this stay on the calling thread (the hand-over costs a few µs). */
 export const DEFAULT_MIN_WORK = 1 << 15;
-/**
- * The same for the SIMD kernels, 2–3× faster: a d_model 256 decoder step's one-row products (65–262k multiply-adds,
- * 5–40 µs) would be cut into 24-column chunks that cost about as much to hand over as to compute. Measured on the
- * busy 2-core machine (load ~7), a bundled-model decoder step took 1.0 ms alone, 1.9–2.5 ms splitting at
- * DEFAULT_MIN_WORK, 1.2 ms at this threshold (only the output projection split).
- */
-export const DEFAULT_SIMD_MIN_WORK = 1 << 19;
 /** Chunks are multiples of this many columns, so every chunk is whole kernel blocks (3, 4 and 8 wide). */
 const ALIGN = 24;
 /** Chunks per thread a product is cut into: enough to even out a helper that starts late. */
@@ -40,7 +33,6 @@ const HELPER_TIMEOUT_MS = 5000;
 export interface MatmulPoolOptions {
   /** Threads in all, the calling one included (2 on a two-core machine); 1 means no helpers. */
   threads: number;
-  /** Multiply-adds below which a product is not split (default DEFAULT_MIN_WORK, DEFAULT_SIMD_MIN_WORK for SIMD). */
   minWork?: number;
   /**
    * How long an idle helper polls before it sleeps, ms (default 0.2: bridges the gaps between the products of a
@@ -100,7 +92,6 @@ export class MatmulPool {
   private readonly helpers: Helper[] = [];
   private readonly ctl: Int32Array;
   private readonly minWork: number;
-  private readonly simdMinWork: number;
   private ids = new WeakMap<Float32Array, number>();
   private nextId = 0;
   private seq = 0;
@@ -122,7 +113,6 @@ export class MatmulPool {
   constructor(opts: MatmulPoolOptions) {
     const helpers = Math.max(0, Math.floor(opts.threads) - 1);
     this.minWork = opts.minWork ?? DEFAULT_MIN_WORK;
-    this.simdMinWork = opts.minWork ?? DEFAULT_SIMD_MIN_WORK;
     this.callerClaims = opts.callerClaims ?? true;
     this.backOff = new SplitBackOff(opts.backOff === false ? { window: Infinity } : opts.backOff);
     this.ctl = new Int32Array(new SharedArrayBuffer((helpers + 1) * BLOCK * 4));
@@ -218,7 +208,7 @@ export class MatmulPool {
     bias: Float32Array | undefined, aOffset: number, outOffset: number,
   ): void {
     const bAt = k.arena.addressOf(b), biasAt = bias ? k.arena.addressOf(bias) : k.zeroBias(cols);
-    if (this.helpers.length === 0 || this.broken || this.closed || rows * cols * inner < this.simdMinWork || cols < 2 * ALIGN
+    if (this.helpers.length === 0 || this.broken || this.closed || rows * cols * inner < this.minWork || cols < 2 * ALIGN
       || bAt < 0 || biasAt < 0 || (bias && bias.length < cols) || aOffset + rows * inner > a.length || outOffset + rows * cols > out.length || cols * inner > b.length) {
       k.matmul(a, rows, inner, b, cols, out, bias, aOffset, outOffset);
       return;
