@@ -690,6 +690,6 @@ function noteFor(view: PanelViewState, scale: ScaleMode, floor: VisibleFloor | u
       ? 'Colours use one absolute scale from 0 to 1, so the same colour is the same weight in every matrix; the legend marks 1/n, what uniform attention over n keys gives.'
       : 'Colours are stretched from 0 to the largest weight in this matrix (contrast), so they cannot be compared across matrices.',
   );
-  if (floor) parts.push('High contrast: every weight of 0.1 % or more is drawn at least clearly visible (2:1 against the background); only zero is background.');
+  if (floor) parts.push('High contrast: every weight of 0.1 % or more is drawn with at least 2:1 contrast against the background; only a weight of zero is background.');
   return parts.join(' ');
 }
