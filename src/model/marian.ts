@@ -84,6 +84,7 @@ export class MarianModel implements Network {
    * for the JavaScript kernels. Both give the same numbers (kernels/kernelChoice.ts).
    */
   useKernel(simd: WasmMatmul | undefined): void {
+    if (simd !== this.simd) this.workspace = undefined; // the scratch rows move to (or out of) that memory
     this.simd = simd;
     this.useMatmulPool(this.pool);
   }
@@ -200,10 +201,13 @@ export class MarianModel implements Network {
     if (ws && ws.rows >= rows && ws.scores.length >= keys) return ws;
     const cfg = this.config, d = cfg.dModel;
     const r = Math.max(rows, ws?.rows ?? 0);
+    // with the SIMD kernels the rows live in their memory, so no product copies its operands in or out
+    const arena = this.simd?.arena;
+    const rowsOf = (n: number) => (arena ? arena.float32(n) : new Float32Array(n));
     this.workspace = {
       rows: r,
-      x: new Float32Array(r * d), q: new Float32Array(r * d), kv: new Float32Array(r * d), ctx: new Float32Array(r * d),
-      sublayer: new Float32Array(r * d), hidden: new Float32Array(r * Math.max(cfg.encoderFfn, cfg.decoderFfn)),
+      x: rowsOf(r * d), q: rowsOf(r * d), kv: rowsOf(r * d), ctx: rowsOf(r * d),
+      sublayer: rowsOf(r * d), hidden: rowsOf(r * Math.max(cfg.encoderFfn, cfg.decoderFfn)),
       scores: new Float32Array(Math.max(keys, 2 * (ws?.scores.length ?? 0), 64)),
     };
     return this.workspace;

@@ -213,6 +213,8 @@ export class WasmMatmul {
   /** Products that ran here, and those that went to the JavaScript kernel (weights outside the memory). */
   wasmCalls = 0;
   jsCalls = 0;
+  /** Floats of activations copied into the memory because they lay outside it (the model's scratch rows lie inside). */
+  copiedIn = 0;
   /**
    * Arrays wholly below this address are weights, never written again: only they get an interleaved copy. The
    * arena's top when this kernel is made (the loader makes it after reading the weights).
@@ -264,6 +266,7 @@ export class WasmMatmul {
     else {
       ap = this.a.at(M * K);
       this.a.view(M * K).set(a.subarray(aOffset, aOffset + M * K));
+      this.copiedIn += M * K;
     }
     let biasP = bias ? this.arena.addressOf(bias) : this.zeroBias(N);
     if (biasP < 0) {
