@@ -64,6 +64,24 @@ function packFunction(): Code {
  * rows packed by `pack`; b: B's row of the first column; bias: bias of the first column; out: output of row 0,
  * first column; ldo: output row stride in bytes. With `single`, one column per block (P = 1, lane 1 unused).
  */
+/**
+ * The end of every kernel's column block: each row's double sums + the bias, rounded once to float32 and stored —
+ * the JavaScript kernels' `out = Math.fround(sum + bias)`. `single`: one column (a lone last column), else 2 per pair.
+ */
+function storeWithBias(f: Code, acc: number[][], lo: number, bias: number, out: number, ldo: number, single = false): void {
+  for (let p = 0; p < acc[0].length; p++) {
+    if (single) f.get(bias).v128Load32Zero().f64x2PromoteLow().set(lo);
+    else f.get(bias).v128Load64Zero(8 * p).f64x2PromoteLow().set(lo); // (bias[j], bias[j+1])
+    for (let r = 0; r < acc.length; r++) {
+      f.get(out);
+      if (r > 0) f.get(ldo).i32Const(r).i32Mul().i32Add();
+      f.get(acc[r][p]).get(lo).f64x2Add().f32x4DemoteZero();
+      if (single) f.v128Store32Lane(0);
+      else f.v128Store64Lane(0, 8 * p);
+    }
+  }
+}
+
 function exactBlock(R: number, P: number, single: boolean): Code {
   const [pack, b, bias, out, K, ldo, blocks] = [0, 1, 2, 3, 4, 5, 6];
   const f = new Code([I32, I32, I32, I32, I32, I32, I32]);
@@ -115,18 +133,7 @@ function exactBlock(R: number, P: number, single: boolean): Code {
     for (let p = 0; p < P; p++) f.get(acc[r][p]).get(x).get(w0[p]).f64x2Mul().f64x2Add().set(acc[r][p]);
   }
   f.end();
-  // + bias, rounded to float32, stored
-  for (let p = 0; p < P; p++) {
-    if (single) f.get(bias).v128Load32Zero().f64x2PromoteLow().set(lo);
-    else f.get(bias).v128Load64Zero(8 * p).f64x2PromoteLow().set(lo); // (bias[j], bias[j+1])
-    for (let r = 0; r < R; r++) {
-      f.get(out);
-      if (r > 0) f.get(ldo).i32Const(r).i32Mul().i32Add();
-      f.get(acc[r][p]).get(lo).f64x2Add().f32x4DemoteZero();
-      if (single) f.v128Store32Lane(0);
-      else f.v128Store64Lane(0, 8 * p);
-    }
-  }
+  storeWithBias(f, acc, lo, bias, out, ldo, single); // + bias, rounded to float32, stored
   f.get(b).get(stride).i32Const(cols).i32Mul().i32Add().set(b);
   f.get(bias).i32Const(4 * cols).i32Add().set(bias);
   f.get(out).i32Const(4 * cols).i32Add().set(out);
@@ -260,14 +267,7 @@ function panelBlock(R: number, P: number): Code {
   f.get(pw).i32Const(16 * P).i32Add().set(pw);
   f.get(k).i32Const(1).i32Add().set(k).br(0);
   f.end().end();
-  for (let p = 0; p < P; p++) {
-    f.get(bias).v128Load64Zero(8 * p).f64x2PromoteLow().set(lo);
-    for (let r = 0; r < R; r++) {
-      f.get(out);
-      if (r > 0) f.get(ldo).i32Const(r).i32Mul().i32Add();
-      f.get(acc[r][p]).get(lo).f64x2Add().f32x4DemoteZero().v128Store64Lane(0, 8 * p);
-    }
-  }
+  storeWithBias(f, acc, lo, bias, out, ldo); // + bias, rounded to float32, stored
   f.get(bias).i32Const(8 * P).i32Add().set(bias);
   f.get(out).i32Const(8 * P).i32Add().set(out);
   f.get(blocks).i32Const(1).i32Sub().set(blocks).br(0);
@@ -368,15 +368,7 @@ function interBlock(R: number, P: number, unroll: number): Code {
   f.get(pw).i32Const(8 * LP).i32Add().set(pw);
   f.get(k).i32Const(1).i32Add().set(k).br(0);
   f.end().end();
-  // + bias, rounded to float32, stored
-  for (let p = 0; p < P; p++) {
-    f.get(bias).v128Load64Zero(8 * p).f64x2PromoteLow().set(lo);
-    for (let r = 0; r < R; r++) {
-      f.get(out);
-      if (r > 0) f.get(ldo).i32Const(r).i32Mul().i32Add();
-      f.get(acc[r][p]).get(lo).f64x2Add().f32x4DemoteZero().v128Store64Lane(0, 8 * p);
-    }
-  }
+  storeWithBias(f, acc, lo, bias, out, ldo); // + bias, rounded to float32, stored
   f.get(bias).i32Const(8 * LP).i32Add().set(bias);
   f.get(out).i32Const(8 * LP).i32Add().set(out);
   f.get(blocks).i32Const(1).i32Sub().set(blocks).br(0);
