@@ -153,13 +153,16 @@ describe('whole explanations do not depend on the thread count', () => {
     const product = new MatmulPool({ threads: 2, backOff: false }); // the caller claims chunks too, as in the product (no back-off: it counts splits)
     pools.push(product);
     try {
-      for (const p of [product, pool(2, 1 << 15)]) {
+      const helpersOnly = pool(2, 1 << 15);
+      for (const p of [product, helpersOnly]) {
         lm.model.useMatmulPool(p);
         assert.equal(strip(explain(lm, text)), reference.greedy);
         assert.equal(strip(explain(lm, text, { numBeams: 4 })), reference.beam);
         assert.ok(p.splitCount > 100, `only ${p.splitCount} products were split`);
-        assert.ok(p.helperChunks > 0, 'no chunk came from a helper');
       }
+      // the product pool's caller may claim every chunk before a sleeping helper wakes (by design: a late helper never
+      // holds it up), so the helpers' share is checked where they compute every chunk
+      assert.ok(helpersOnly.helperChunks > 100, `only ${helpersOnly.helperChunks} chunks came from a helper`);
     } finally {
       lm.model.useMatmulPool(undefined);
     }
