@@ -18,7 +18,15 @@ export interface PanelViewState {
   /** Selected output step for cross-attention highlighting, or -1. */
   selectedStep: number;
   peDimensions: number[];
+  /** The detail heatmap's colour scale: one absolute 0–1 scale, or each matrix's own maximum. */
+  colorScale: ColorScale;
+  /** The detail heatmap's zoom: the whole matrix in view, or 1× / 2× the readable cell size. */
+  zoom: Zoom;
 }
+
+export type ColorScale = 'absolute' | 'matrix';
+export type Zoom = 'fit' | 1 | 2;
+export const ZOOMS: readonly Zoom[] = ['fit', 1, 2];
 
 /** One sentence of an explained selection, as the panel's sentence list shows it (the explanation itself comes alone). */
 export interface SentenceSummary {
@@ -117,11 +125,16 @@ export function parseWebviewMessage(raw: unknown): FromWebviewMessage | undefine
       if (!isInt(s.layer, 0, 1000) || !isInt(s.head, 0, 1000) || !isInt(s.selectedStep, -1, 1e5)) return undefined;
       if (s.colorScheme !== 'theme' && s.colorScheme !== 'colorblind') return undefined;
       if (!Array.isArray(s.peDimensions) || s.peDimensions.length > 64 || !s.peDimensions.every((d) => isInt(d, 0, 1e5))) return undefined;
+      // absent in states saved by 0.2.0 (then the defaults); present, they must be valid
+      if (s.colorScale !== undefined && s.colorScale !== 'absolute' && s.colorScale !== 'matrix') return undefined;
+      if (s.zoom !== undefined && !ZOOMS.includes(s.zoom as Zoom)) return undefined;
       return {
         type: 'viewState',
         state: {
           kind: s.kind as AttentionKindName, layer: s.layer, head: s.head, aggregation: s.aggregation as Aggregation,
           colorScheme: s.colorScheme, selectedStep: s.selectedStep, peDimensions: [...(s.peDimensions as number[])],
+          colorScale: s.colorScale === 'matrix' ? 'matrix' : 'absolute',
+          zoom: s.zoom === undefined ? 1 : (s.zoom as Zoom),
         },
       };
     }

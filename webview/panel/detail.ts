@@ -8,7 +8,7 @@
  * cell are outlined by positioned elements; a transparent canvas on top takes the pointer and the keyboard.
  */
 import type { Explanation } from '../../src/shared/explanation';
-import type { Aggregation, AttentionKindName, PanelViewState } from '../../src/shared/protocol';
+import { ZOOMS, type Aggregation, type AttentionKindName, type PanelViewState, type Zoom } from '../../src/shared/protocol';
 import type { Matrix } from '../../src/shared/attention';
 import { attentionRange } from '../shared/valueRange';
 import type { ColorFn, ScaleMode } from '../shared/colorScale';
@@ -50,9 +50,8 @@ export function readoutText(sel: SelectedMatrix, cell: Cell): string {
   return `${pieceLabel(sel.rowLabels[cell.row])} → ${pieceLabel(sel.colLabels[cell.col])}: ${formatValue(v)}`;
 }
 
-/** Zoom of the detail heatmap: the whole matrix in the frame, or every label readable (100 %) and twice that. */
-export type Zoom = 'fit' | 1 | 2;
-export const ZOOMS: readonly Zoom[] = ['fit', 1, 2];
+/** Zoom of the detail heatmap (kept in the view state): the whole matrix in the frame, or every label readable (100 %) and twice that. */
+export { ZOOMS, type Zoom };
 const ZOOM_LABELS: Record<string, string> = { fit: 'Fit', 1: '100 %', 2: '200 %' };
 
 /**
@@ -133,11 +132,7 @@ export class DetailSection implements Section {
     this.schemeCtl = selectControl(doc, 'scheme-select', 'Colours', (v) =>
       ctx.updateView({ colorScheme: v === 'colorblind' ? 'colorblind' : 'theme' }),
     );
-    this.scaleCtl = selectControl(doc, 'scale-select', 'Colour scale', (v) => {
-      this.scaleMode = v === 'matrix' ? 'matrix' : 'absolute';
-      this.matrixKey = '';
-      this.rebuild();
-    });
+    this.scaleCtl = selectControl(doc, 'scale-select', 'Colour scale', (v) => ctx.updateView({ colorScale: v === 'matrix' ? 'matrix' : 'absolute' }));
     const zoomGroup = el(doc, 'div', { id: 'zoom', className: 'zoom-buttons', attrs: { role: 'group', 'aria-label': 'Zoom' } });
     for (const z of ZOOMS) {
       const title = z === 'fit' ? 'Fit the whole matrix in view' : z === 1 ? 'Every label readable (the frame scrolls)' : 'Twice the readable size';
@@ -239,14 +234,9 @@ export class DetailSection implements Section {
     return { zoom: this.zoom, cell: this.layout?.cell };
   }
 
+  /** A zoom the user chose: kept in the view state (and so across reloads), applied by `update`. */
   setZoom(zoom: Zoom): void {
-    if (zoom === this.zoom) return;
-    // the cell the readout describes stays in view
-    this.zoom = zoom;
-    this.syncZoomButtons();
-    this.relayout();
-    const cell = this.activeCell();
-    if (cell) this.scrollCellIntoView(cell);
+    this.ctx.updateView({ zoom });
   }
 
   /**
@@ -296,16 +286,38 @@ export class DetailSection implements Section {
     this.hover = undefined;
     this.cursor = undefined;
     this.matrixKey = '';
+    this.adopt(this.ctx.view());
     this.syncControls(explanation, this.ctx.view());
     this.rebuild();
   }
 
+  /** Takes the view's colour scale and zoom; says which changed. */
+  private adopt(view: PanelViewState): { scaleChanged: boolean; zoomChanged: boolean } {
+    const scaleChanged = view.colorScale !== this.scaleMode;
+    if (scaleChanged) {
+      this.scaleMode = view.colorScale;
+      this.matrixKey = '';
+    }
+    const zoomChanged = view.zoom !== this.zoom;
+    if (zoomChanged) {
+      this.zoom = view.zoom;
+      this.syncZoomButtons();
+    }
+    return { scaleChanged, zoomChanged };
+  }
+
   update(view: PanelViewState, previous: PanelViewState | undefined): void {
+    const { scaleChanged, zoomChanged } = this.adopt(view);
     const explanation = this.ctx.explanation();
     if (!explanation) return;
     this.syncControls(explanation, view);
-    if (!previous || previous.kind !== view.kind || previous.layer !== view.layer || previous.head !== view.head || previous.aggregation !== view.aggregation || previous.colorScheme !== view.colorScheme) {
+    if (!previous || scaleChanged || previous.kind !== view.kind || previous.layer !== view.layer || previous.head !== view.head || previous.aggregation !== view.aggregation || previous.colorScheme !== view.colorScheme) {
       this.rebuild();
+    } else if (zoomChanged) {
+      // the cell the readout describes stays in view
+      this.relayout();
+      const cell = this.activeCell();
+      if (cell) this.scrollCellIntoView(cell);
     } else {
       this.paint();
     }

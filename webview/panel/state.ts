@@ -4,7 +4,7 @@
 import type { Explanation } from '../../src/shared/explanation';
 import { AGGREGATIONS, isAttentionKind, type Aggregation } from '../../src/shared/attention';
 import { ATTENTION_KINDS as KINDS, type AttentionKindName } from '../../src/shared/explanation';
-import type { PanelViewState } from '../../src/shared/protocol';
+import { ZOOMS, type PanelViewState, type Zoom } from '../../src/shared/protocol';
 
 export { AGGREGATIONS, KINDS };
 export const MAX_PE_DIMS = 8;
@@ -46,6 +46,8 @@ export function defaultViewState(explanation?: Explanation): PanelViewState {
     colorScheme: 'theme',
     selectedStep: -1,
     peDimensions: defaultPeDimensions(explanation?.positional.dModel ?? 0),
+    colorScale: 'absolute',
+    zoom: 1,
   };
 }
 
@@ -91,6 +93,8 @@ export function sanitizeView(
     colorScheme,
     selectedStep: clampInt(merged.selectedStep, -1, steps - 1, -1),
     peDimensions,
+    colorScale: merged.colorScale === 'matrix' ? 'matrix' : merged.colorScale === 'absolute' ? 'absolute' : base.colorScale,
+    zoom: ZOOMS.includes(merged.zoom as Zoom) ? (merged.zoom as Zoom) : base.zoom,
   };
 }
 
@@ -102,6 +106,8 @@ export function viewsEqual(a: PanelViewState, b: PanelViewState): boolean {
     a.aggregation === b.aggregation &&
     a.colorScheme === b.colorScheme &&
     a.selectedStep === b.selectedStep &&
+    a.colorScale === b.colorScale &&
+    a.zoom === b.zoom &&
     a.peDimensions.length === b.peDimensions.length &&
     a.peDimensions.every((d, i) => d === b.peDimensions[i])
   );

@@ -30,7 +30,8 @@ function wellFormed(m: Record<string, unknown>): boolean {
     case 'viewState': {
       const s = m.state as Record<string, unknown>;
       return keysAre(m, ['type', 'state']) && typeof s === 'object' && s !== null &&
-        keysAre(s, ['kind', 'layer', 'head', 'aggregation', 'colorScheme', 'selectedStep', 'peDimensions']) &&
+        keysAre(s, ['kind', 'layer', 'head', 'aggregation', 'colorScheme', 'selectedStep', 'peDimensions', 'colorScale', 'zoom']) &&
+        ['absolute', 'matrix'].includes(s.colorScale as string) && ['fit', 1, 2].includes(s.zoom as string | number) &&
         ['encoder', 'decoder', 'cross'].includes(s.kind as string) && ['mean', 'max', 'rollout', 'head'].includes(s.aggregation as string) &&
         ['theme', 'colorblind'].includes(s.colorScheme as string) && isInt(s.layer, 0, 1000) && isInt(s.head, 0, 1000) &&
         isInt(s.selectedStep, -1, 1e5) && Array.isArray(s.peDimensions) && s.peDimensions.length <= 64 && s.peDimensions.every((d) => isInt(d, 0, 1e5));
@@ -60,6 +61,8 @@ const validState = fc.record({
   colorScheme: often(fc.constantFrom('theme', 'colorblind'), anyValue),
   selectedStep: number,
   peDimensions: often(fc.array(number, { maxLength: 70 }), anyValue),
+  colorScale: often(fc.constantFrom('absolute', 'matrix'), anyValue),
+  zoom: often(fc.constantFrom('fit', 1, 2), fc.constantFrom(0, 3, 1.5, '1', 'Fit'), anyValue),
   extra: anyValue,
 }, { requiredKeys: ['kind', 'layer', 'head', 'aggregation', 'colorScheme', 'selectedStep', 'peDimensions'] });
 const nearValid = fc.record({

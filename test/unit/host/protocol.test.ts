@@ -9,12 +9,15 @@ import { ATTENTION_KINDS, type Explanation } from '../../../src/shared/explanati
 import { explain, loadModelFolder } from '../../../src/model';
 import { BUNDLED_MODEL } from '../../helpers/golden';
 
-const viewState = { kind: 'cross', layer: 1, head: 2, aggregation: 'mean', colorScheme: 'theme', selectedStep: -1, peDimensions: [0, 1] };
+const viewState = { kind: 'cross', layer: 1, head: 2, aggregation: 'mean', colorScheme: 'theme', selectedStep: -1, peDimensions: [0, 1], colorScale: 'matrix', zoom: 'fit' };
 
 describe('parseWebviewMessage (what the host accepts from webviews)', () => {
   test('accepts each well-formed message', () => {
     assert.deepEqual(parseWebviewMessage({ type: 'ready' }), { type: 'ready' });
     assert.deepEqual(parseWebviewMessage({ type: 'viewState', state: viewState }), { type: 'viewState', state: viewState });
+    // a state saved by 0.2.0 has no colour scale or zoom: the defaults
+    const { colorScale: _s, zoom: _z, ...older } = viewState;
+    assert.deepEqual(parseWebviewMessage({ type: 'viewState', state: older }), { type: 'viewState', state: { ...older, colorScale: 'absolute', zoom: 1 } });
     assert.deepEqual(parseWebviewMessage({ type: 'export', format: 'png', fileName: 'attention.png', data: 'data:image/png;base64,AA==' }), {
       type: 'export',
       format: 'png',
@@ -43,6 +46,8 @@ describe('parseWebviewMessage (what the host accepts from webviews)', () => {
     ['viewState with negative layer', { type: 'viewState', state: { ...viewState, layer: -1 } }],
     ['viewState with fractional head', { type: 'viewState', state: { ...viewState, head: 1.5 } }],
     ['viewState with huge peDimensions', { type: 'viewState', state: { ...viewState, peDimensions: new Array(65).fill(0) } }],
+    ['viewState with an unknown zoom', { type: 'viewState', state: { ...viewState, zoom: 3 } }],
+    ['viewState with an unknown colour scale', { type: 'viewState', state: { ...viewState, colorScale: 'log' } }],
     ['export with bad format', { type: 'export', format: 'exe', fileName: 'a.exe', data: '' }],
     ['export with path traversal', { type: 'export', format: 'json', fileName: '../../.bashrc', data: '{}' }],
     ['export with slash', { type: 'export', format: 'json', fileName: 'a/b.json', data: '{}' }],

@@ -388,13 +388,19 @@ describe('panel: persisted state', () => {
     assert.equal(h.api.setStateCalls, 1, 'a new explanation is saved');
     h.$('canvas.head-thumb[data-kind="cross"][data-layer="1"][data-head="1"]')!.click();
     h.$$('#target-tokens .token')[2].click();
+    // the detail's zoom and colour scale are part of the view, so they survive a reload too
+    h.$('#zoom-2')!.click();
+    const scale = h.$('#scale-select') as HTMLElement & { value: string };
+    scale.value = 'matrix';
+    scale.dispatchEvent(new h.win.Event('change'));
+    const cellAt200 = h.$('.detail-stack')!.dataset.cell;
     h.app.flushState();
     const saved = h.api.state!;
     assert.deepEqual(Object.keys(saved).sort(), ['requestId', 'shown', 'view'], 'no attention numbers in the saved state');
     assert.ok(JSON.stringify(saved).length < 500, 'a few hundred bytes');
     assert.deepEqual(
-      { kind: saved.view.kind, layer: saved.view.layer, head: saved.view.head, step: saved.view.selectedStep },
-      { kind: 'cross', layer: 1, head: 1, step: 2 },
+      { kind: saved.view.kind, layer: saved.view.layer, head: saved.view.head, step: saved.view.selectedStep, zoom: saved.view.zoom, colorScale: saved.view.colorScale },
+      { kind: 'cross', layer: 1, head: 1, step: 2, zoom: 2, colorScale: 'matrix' },
     );
     assert.deepEqual(saved.view, lastView(h), 'the posted viewState matches the saved one');
 
@@ -406,6 +412,10 @@ describe('panel: persisted state', () => {
     assert.equal(again.$('.head-thumb.selected')!.getAttribute('aria-label'), 'cross layer 2 head 2');
     assert.ok(again.$$('#target-tokens .token')[2].classList.contains('selected'));
     assert.equal(again.$('#detail-title')!.textContent, h.$('#detail-title')!.textContent);
+    assert.equal(again.$('#zoom-2')!.getAttribute('aria-pressed'), 'true');
+    assert.equal((again.$('#scale-select') as HTMLElement & { value: string }).value, 'matrix');
+    assert.match(again.$('#detail-note')!.textContent ?? '', /stretched from 0 to the largest weight in this matrix/);
+    assert.equal(again.$('.detail-stack')!.dataset.cell, cellAt200, 'the same cell size as before the reload');
   });
 
   it('keeps the view when the host re-sends the same explanation to a restored webview', () => {

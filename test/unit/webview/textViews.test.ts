@@ -174,7 +174,7 @@ describe('decoder labels and cross-attention defaults (item 6)', () => {
 });
 
 function h0(): PanelViewState {
-  return { kind: 'encoder', layer: 0, head: 0, aggregation: 'head', colorScheme: 'theme', selectedStep: -1, peDimensions: [0] };
+  return { kind: 'encoder', layer: 0, head: 0, aggregation: 'head', colorScheme: 'theme', selectedStep: -1, peDimensions: [0], colorScale: 'absolute', zoom: 1 };
 }
 
 describe('interaction defects (item 7)', () => {
