@@ -206,13 +206,15 @@ export const PANEL = { rows: 4, pairs: 2 };
 export const panelName = (rows: number): string => `panel${rows}x${PANEL.pairs}`;
 
 /**
- * widenPanel(b, K, blocks, dst): for each of `blocks` blocks of 2P columns of B starting at row `b` (row stride K):
- * dst[((blk·K + k)·P + p)·2 + l] = double(B[2p + l, k]).
+ * Copies column pairs of B side by side per k: for each of `blocks` blocks of 2P columns starting at row `b` (row
+ * stride K), dst[((blk·K + k)·P + p)·2 + l] = B[blk·2P + 2p + l, k] — widened to double (`widen`, the panels) or
+ * kept as float32 (the interleaved copies). Exact either way: float32 → double loses nothing.
  */
-function widenPanel(P: number): Code {
+function pairCopy(P: number, widen: boolean): Code {
   const [b, K, blocks, dst] = [0, 1, 2, 3];
   const f = new Code([I32, I32, I32, I32]);
   const stride = f.local(I32), k = f.local(I32), row = f.local(I32), out = f.local(I32);
+  const pairBytes = widen ? 16 : 8;
   f.get(K).i32Const(4).i32Mul().set(stride);
   f.get(dst).set(out);
   f.block().loop(); // for each block
@@ -221,17 +223,18 @@ function widenPanel(P: number): Code {
   f.block().loop(); // for each k
   f.get(k).get(K).i32GeU().brIf(1);
   for (let p = 0; p < P; p++) {
-    // (B[2p, k], B[2p+1, k]) as float32 lanes 0–1, widened
-    f.get(out);
+    f.get(out); // store address
     f.get(row);
     if (p > 0) f.get(stride).i32Const(2 * p).i32Mul().i32Add();
-    f.get(stride).i32Add(); // address of B[2p+1, k] (for the lane load below)
+    f.get(stride).i32Add(); // address of B[2p+1, k], for the lane load below
     f.get(row);
     if (p > 0) f.get(stride).i32Const(2 * p).i32Mul().i32Add();
     f.v128Load32Zero(); // (B[2p, k], 0, 0, 0)
-    f.v128Load32Lane(1).f64x2PromoteLow().v128Store(16 * p);
+    f.v128Load32Lane(1); // (B[2p, k], B[2p+1, k], 0, 0)
+    if (widen) f.f64x2PromoteLow().v128Store(pairBytes * p);
+    else f.v128Store64Lane(0, pairBytes * p); // stored as two floats
   }
-  f.get(out).i32Const(16 * P).i32Add().set(out);
+  f.get(out).i32Const(pairBytes * P).i32Add().set(out);
   f.get(row).i32Const(4).i32Add().set(row);
   f.get(k).i32Const(1).i32Add().set(k).br(0);
   f.end().end();
@@ -240,6 +243,9 @@ function widenPanel(P: number): Code {
   f.end().end();
   return f;
 }
+
+/** widenPanel(b, K, blocks, dst): the panels the 3+-row exact kernels read, pairs widened to double. */
+const widenPanel = (P: number): Code => pairCopy(P, true);
 
 /**
  * panel{R}x{P}(pack, wide, bias, out, K, ldo, blocks): R rows (packed by `pack`) × `blocks` blocks of 2P columns of
@@ -291,40 +297,8 @@ export const INTER_BLOCKS: Array<{ rows: number; pairs: number; unroll: number }
   { rows: 1, pairs: 4, unroll: 2 }, { rows: 2, pairs: 4, unroll: 1 }, { rows: 3, pairs: 2, unroll: 1 }, { rows: 4, pairs: 2, unroll: 1 },
 ];
 
-/**
- * interleave(b, K, blocks, dst): for each of `blocks` blocks of 2P columns of B starting at row `b` (row stride K):
- * dst[((blk·K + k)·P + p)·2 + l] = B[blk·2P + 2p + l, k], as float32 (a copy, no rounding).
- */
-function interleaveFunction(P: number): Code {
-  const [b, K, blocks, dst] = [0, 1, 2, 3];
-  const f = new Code([I32, I32, I32, I32]);
-  const stride = f.local(I32), k = f.local(I32), row = f.local(I32), out = f.local(I32);
-  f.get(K).i32Const(4).i32Mul().set(stride);
-  f.get(dst).set(out);
-  f.block().loop(); // for each block
-  f.get(blocks).i32Eqz().brIf(1);
-  f.i32Const(0).set(k).get(b).set(row);
-  f.block().loop(); // for each k
-  f.get(k).get(K).i32GeU().brIf(1);
-  for (let p = 0; p < P; p++) {
-    f.get(out); // store address
-    f.get(row);
-    if (p > 0) f.get(stride).i32Const(2 * p).i32Mul().i32Add();
-    f.get(stride).i32Add(); // address of B[2p+1, k], for the lane load below
-    f.get(row);
-    if (p > 0) f.get(stride).i32Const(2 * p).i32Mul().i32Add();
-    f.v128Load32Zero(); // (B[2p, k], 0, 0, 0)
-    f.v128Load32Lane(1).v128Store64Lane(0, 8 * p); // (B[2p, k], B[2p+1, k]) stored as two floats
-  }
-  f.get(out).i32Const(8 * P).i32Add().set(out);
-  f.get(row).i32Const(4).i32Add().set(row);
-  f.get(k).i32Const(1).i32Add().set(k).br(0);
-  f.end().end();
-  f.get(b).get(stride).i32Const(2 * P).i32Mul().i32Add().set(b);
-  f.get(blocks).i32Const(1).i32Sub().set(blocks).br(0);
-  f.end().end();
-  return f;
-}
+/** interleave(b, K, blocks, dst): the interleaved float32 copies of the weights (a copy, no rounding). */
+const interleaveFunction = (P: number): Code => pairCopy(P, false);
 
 /**
  * inter{R}x{P}(pack, il, bias, out, K, ldo, blocks): R rows (packed by `pack`) × `blocks` blocks of interleaved B
