@@ -47,14 +47,10 @@ export class TrainPanel {
   /** Webview ⇄ host; what goes out is the worker's messages made JSON (`toWire`). */
   private readonly channel: WebviewChannel<TrainFromWebview, unknown>;
 
-  private readonly extensionUri: vscode.Uri;
-  private readonly log: vscode.LogOutputChannel;
   private snapshotCount = 0;
 
   private constructor(private readonly deps: TrainPanelDeps) {
     const { extensionUri, log } = deps;
-    this.extensionUri = extensionUri;
-    this.log = log;
     this.panel = vscode.window.createWebviewPanel(VIEW_TYPE, 'Train a tiny transformer', vscode.ViewColumn.Active, { ...webviewOptions(extensionUri), retainContextWhenHidden: true });
     this.panel.webview.html = renderWebview(this.panel.webview, extensionUri, 'train', 'Train a tiny transformer');
     this.channel = new WebviewChannel<TrainFromWebview, unknown>({
@@ -76,13 +72,13 @@ export class TrainPanel {
 
   private ensureWorker(): Worker {
     if (this.worker) return this.worker;
-    const worker = new Worker(path.join(this.extensionUri.fsPath, 'dist', 'trainWorker.js'), { name: 'attention-lens-train' });
+    const worker = new Worker(path.join(this.deps.extensionUri.fsPath, 'dist', 'trainWorker.js'), { name: 'attention-lens-train' });
     worker.on('message', (m: TrainFromWorker) => {
       this.channel.post(toWire(m));
       if (m.type === 'saved') void (m.inspect ? this.inspect(m) : this.offerToUse(m.folder));
     });
     worker.on('error', (e) => {
-      this.log.error(`training worker failed: ${e.message}`);
+      this.deps.log.error(`training worker failed: ${e.message}`);
       this.channel.post({ type: 'error', message: `the training worker failed: ${e.message}` });
       this.worker = undefined;
     });

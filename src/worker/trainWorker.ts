@@ -46,8 +46,8 @@ export class TrainLoop {
         case 'save': {
           if (!this.session) throw new Error('nothing to save yet: choose a task first');
           const files = saveMarianFolder(m.folder, this.session.task, this.session.trainer.params);
-          const { task, step, probes } = this.session.snapshot();
-          this.post({ type: 'saved', folder: m.folder, files, task, step, probe: probes[0]?.source ?? '', ...(m.inspect ? { inspect: true } : {}) });
+          const { task, trainer } = this.session;
+          this.post({ type: 'saved', folder: m.folder, files, task: task.name, step: trainer.step, probe: task.probes[0]?.source ?? '', ...(m.inspect ? { inspect: true } : {}) });
           return;
         }
       }

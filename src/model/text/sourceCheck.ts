@@ -56,8 +56,9 @@ const LANGUAGES: Record<string, { name: string; scripts: string[]; iso3?: string
   th: { name: 'Thai', scripts: ['Thai'] },
 };
 
-/** The Latin-script languages the trigram guess chooses among (franc's ISO 639-3 codes). */
+/** The Latin-script languages the trigram guess chooses among, and their codes as franc names them (ISO 639-3). */
 const GUESSABLE = Object.values(LANGUAGES).filter((l) => l.iso3);
+const GUESSABLE_CODES = GUESSABLE.map((l) => l.iso3!);
 
 const SCRIPTS = ['Latin', 'Cyrillic', 'Greek', 'Arabic', 'Hebrew', 'Devanagari', 'Han', 'Hiragana', 'Katakana', 'Hangul', 'Thai'] as const;
 const SCRIPT_RE = new Map(SCRIPTS.map((s) => [s, new RegExp(`\\p{Script=${s}}`, 'u')]));
@@ -100,7 +101,7 @@ export function guessOtherLanguage(text: string, modelCode: string | undefined):
   const model = modelCode ? LANGUAGES[modelCode] : undefined;
   if (!model?.iso3) return undefined;
   if ((scriptCounts(text).get('Latin') ?? 0) < GUESS_MIN_LETTERS) return undefined;
-  const scores = francAll(text, { only: GUESSABLE.map((l) => l.iso3!), minLength: 1 });
+  const scores = francAll(text, { only: GUESSABLE_CODES, minLength: 1 });
   const best = scores[0];
   const own = scores.find(([code]) => code === model.iso3)?.[1] ?? 0;
   if (!best || best[0] === model.iso3 || own >= GUESS_MAX_RELATIVE_SCORE) return undefined;
