@@ -4,12 +4,15 @@
 import type { Explanation } from '../../src/shared/explanation';
 import type { FromWebviewMessage, PanelViewState } from '../../src/shared/protocol';
 import type { ColorFn } from '../shared/colorScale';
+import type { VisibleFloor } from '../shared/heatmap';
 import type { ThemeColors } from '../shared/theme';
 
 export interface Palette {
   fn: ColorFn;
   lut: Uint8ClampedArray;
   theme: ThemeColors;
+  /** High-contrast themes: where small weights start on the scale (see heatmap.ts); undefined otherwise. */
+  floor: VisibleFloor | undefined;
 }
 
 export interface PanelContext {

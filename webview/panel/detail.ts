@@ -24,7 +24,6 @@ import {
   matrixToRgba,
   moveCell,
   truncateLabel,
-  visibleFloorFor,
   widestLabel,
   type HeatmapLayout,
   type Range,
@@ -385,7 +384,7 @@ export class DetailSection implements Section {
       if (this.cursor && (this.cursor.row >= m.rows || this.cursor.col >= m.cols)) this.cursor = undefined;
       this.hover = undefined;
       this.range = this.scaleMode === 'matrix' ? attentionRange(m.values) : { min: 0, max: 1 };
-      this.floor = visibleFloorFor(palette.theme, palette.lut);
+      this.floor = palette.floor;
       drawPixels(this.cells, matrixToRgba(m.values, m.rows, m.cols, palette.lut, this.range, this.floor), m.cols, m.rows);
     }
     const sel = this.selected;

@@ -6,7 +6,7 @@ import type { AttentionKindName, PanelViewState } from '../../src/shared/protoco
 import { aggregateHeads, type Matrix } from '../../src/shared/attention';
 import { attentionRange } from '../shared/valueRange';
 import { clear, el, makeActivatable } from '../shared/dom';
-import { drawPixels, matrixToRgba, visibleFloorFor } from '../shared/heatmap';
+import { drawPixels, matrixToRgba } from '../shared/heatmap';
 import type { PanelContext, Section } from './context';
 import { KIND_TITLES } from './selection';
 import { KINDS } from './state';
@@ -91,10 +91,10 @@ export class OverviewSection implements Section {
   }
 
   private paint(thumb: Thumb): void {
-    const { lut, theme } = this.ctx.palette();
+    const { lut, floor } = this.ctx.palette();
     // Absolute 0–1 like the detail view's default: a uniform head looks pale, not "maximal".
     // High contrast: small weights stay visible, as in the detail view.
-    const rgba = matrixToRgba(thumb.values, thumb.rows, thumb.cols, lut, { min: 0, max: 1 }, visibleFloorFor(theme, lut));
+    const rgba = matrixToRgba(thumb.values, thumb.rows, thumb.cols, lut, { min: 0, max: 1 }, floor);
     drawPixels(thumb.canvas, rgba, thumb.cols, thumb.rows);
   }
 

@@ -93,10 +93,10 @@ export class TokensSection implements Section {
     const weights = explanation && view.selectedStep >= 0 ? crossWeightsForStep(explanation, view, view.selectedStep) : undefined;
     let max = 0;
     if (weights) for (const w of weights) if (w > max) max = w;
-    const theme = this.ctx.palette().theme;
+    const { theme, floor } = this.ctx.palette();
     const accent = theme.accent;
-    // High-contrast themes: even a small weight keeps a visible tint.
-    const minAlpha = theme.kind.startsWith('high-contrast') ? 0.3 : 0.08;
+    // High-contrast themes (those whose heatmaps lift small weights to a visible floor): a small weight keeps a visible tint too.
+    const minAlpha = floor ? 0.3 : 0.08;
     this.sourceButtons.forEach((b, i) => {
       if (!weights || i >= weights.length) {
         b.classList.remove('weighted');

@@ -12,6 +12,7 @@ import {
   type RGB,
   type SchemeName,
 } from './colorScale';
+import { visibleFloorFor, type VisibleFloor } from './heatmap';
 
 export interface ThemeColors {
   background: RGB;
@@ -76,14 +77,17 @@ export class PaletteCache {
   private key = '';
   private fn: ColorFn = colorblindScale;
   private lutCache: Uint8ClampedArray = buildLut(colorblindScale);
+  private floor: VisibleFloor | undefined;
 
-  get(scheme: SchemeName, theme: ThemeColors): { fn: ColorFn; lut: Uint8ClampedArray } {
-    const key = `${scheme}|${theme.background.join(',')}|${theme.accent.join(',')}`;
+  /** The colour scale, its lookup table and (high-contrast themes) the visible floor, computed once per scheme and theme. */
+  get(scheme: SchemeName, theme: ThemeColors): { fn: ColorFn; lut: Uint8ClampedArray; floor: VisibleFloor | undefined } {
+    const key = `${scheme}|${theme.kind}|${theme.background.join(',')}|${theme.accent.join(',')}`;
     if (key !== this.key) {
       this.key = key;
       this.fn = colorFnFor(scheme, theme);
       this.lutCache = buildLut(this.fn);
+      this.floor = visibleFloorFor(theme, this.lutCache);
     }
-    return { fn: this.fn, lut: this.lutCache };
+    return { fn: this.fn, lut: this.lutCache, floor: this.floor };
   }
 }
