@@ -9,7 +9,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
-import { explain, loadModelFolder, type LoadedModel } from '../../src/model';
+import { explain } from '../../src/model';
+import { bundledModel } from './engine';
 import { splitSentences } from '../../src/model/text/sentences';
 import { DEFAULTS } from '../../src/host/settings';
 import { REPO_ROOT } from './codeServer';
@@ -22,11 +23,7 @@ const MD_LINE = 'The old man walks to the market every morning.';
 const COMMAND = 'Explain attention for selection';
 const SCREENSHOTS = path.join(REPO_ROOT, 'docs', 'screenshots');
 
-let lm: LoadedModel | undefined;
-const translationOf = (text: string): string => {
-  lm ??= loadModelFolder(path.join(REPO_ROOT, 'media', 'model'));
-  return explain(lm, text, { numBeams: DEFAULTS.beams, topK: DEFAULTS.topK }).translation;
-};
+const translationOf = (text: string): string => explain(bundledModel(), text, { numBeams: DEFAULTS.beams, topK: DEFAULTS.topK }).translation;
 
 describe('Real editor text in the workbench', { timeout: 10 * 60_000 }, () => {
   const s = useWorkbench('sentences', { files: { 'paragraph.txt': `${PARAGRAPH}\n`, 'code.ts': `declare function sum(values: number[]): number;\ndeclare const values: number[];\n${CODE_LINE}\n`, 'notes.md': `# Notes\n\n${MD_LINE}\n` }, open: { file: 'paragraph.txt', text: 'The lion kills' } });

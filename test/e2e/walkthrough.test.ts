@@ -4,21 +4,19 @@
  * process); the palette's "Walk through an example" opens "Let's go." on its first token.
  */
 import assert from 'node:assert/strict';
-import * as path from 'node:path';
 import { describe, test } from 'node:test';
-import { explain, loadModelFolder, type LoadedModel } from '../../src/model';
+import { explain } from '../../src/model';
+import { bundledModel } from './engine';
 import { traceIds } from '../../src/model/explain/trace';
 import { DEFAULTS } from '../../src/host/settings';
 import { WALKTHROUGH_EXAMPLE } from '../../src/shared/trace';
 import { short } from '../../webview/panel/walkthrough/strip';
-import { REPO_ROOT } from './codeServer';
 import { useWorkbench } from './session';
 import { eventually, runCommand, screenshot, selectLine, webviewFrame } from './workbench';
 
 const SENTENCE = 'The lion kills the tiger.';
 
-let lm: LoadedModel | undefined;
-const model = () => (lm ??= loadModelFolder(path.join(REPO_ROOT, 'media', 'model')));
+const model = bundledModel;
 
 describe('walk-through in the workbench', { timeout: 10 * 60_000 }, () => {
   const s = useWorkbench('walkthrough', { open: { file: 'sample.txt', text: SENTENCE } });

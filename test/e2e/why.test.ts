@@ -4,21 +4,19 @@
  * numbers come from the engine, run here in the test process.
  */
 import assert from 'node:assert/strict';
-import * as path from 'node:path';
 import { describe, test } from 'node:test';
-import { explain, loadModelFolder, type LoadedModel } from '../../src/model';
+import { explain } from '../../src/model';
+import { bundledModel } from './engine';
 import { DEFAULTS } from '../../src/host/settings';
 import { COMPARE_DEMO } from '../../src/shared/protocol';
 import { formatProb } from '../../webview/panel/why/forcedTarget';
-import { REPO_ROOT } from './codeServer';
 import { useWorkbench } from './session';
 import { eventually, runCommand, screenshot, showInPalette, selectLine, webviewFrame } from './workbench';
 
 const SENTENCE = 'The lion kills the tiger.';
 const TARGET = 'El tigre mata al león.';
 
-let lm: LoadedModel | undefined;
-const model = () => (lm ??= loadModelFolder(path.join(REPO_ROOT, 'media', 'model')));
+const model = bundledModel;
 
 describe('Why this word? in the workbench', { timeout: 10 * 60_000 }, () => {
   const s = useWorkbench('why', { open: { file: 'sample.txt', text: SENTENCE } });

@@ -7,12 +7,11 @@
  * Needs `npm run e2e:setup` once (code-server + chromium); fails, never skips, when they are missing.
  */
 import assert from 'node:assert/strict';
-import * as path from 'node:path';
 import { describe, test } from 'node:test';
-import { explain, loadModelFolder, type Explanation, type LoadedModel } from '../../src/model';
+import { explain, type Explanation } from '../../src/model';
+import { bundledModel } from './engine';
 import { piecesInRange, topAttended } from '../../src/host/hoverMarkdown';
 import { DEFAULTS } from '../../src/host/settings';
-import { REPO_ROOT } from './codeServer';
 import { useWorkbench } from './session';
 import {
   canvasPaint, editorLine, eventually, isPainted, runCommand, screenshot,
@@ -25,11 +24,9 @@ const COMMAND_TITLE = 'Explain attention for selection';
 const CONTAINER_TITLE = 'Attention Lens';
 const HEAD_THUMBS = 3 * 3 * 4; // kinds (encoder, decoder, cross) × layers × heads of the bundled checkpoint
 
-let lm: LoadedModel | undefined;
 /** What the extension computes for `text` with its default settings. */
 function expected(text: string): Explanation {
-  lm ??= loadModelFolder(path.join(REPO_ROOT, 'media', 'model'));
-  return explain(lm, text, { numBeams: DEFAULTS.beams, topK: DEFAULTS.topK, maxNewTokens: DEFAULTS.maxTokens });
+  return explain(bundledModel(), text, { numBeams: DEFAULTS.beams, topK: DEFAULTS.topK, maxNewTokens: DEFAULTS.maxTokens });
 }
 
 describe('Attention Lens in the VS Code workbench', { timeout: 10 * 60_000 }, () => {
