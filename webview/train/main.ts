@@ -118,7 +118,9 @@ export function mountTrainView(root: HTMLElement, send: (m: TrainFromWebview) =>
     const fig = el('figure', parent, 'train-heatmap');
     el('figcaption', fig, undefined, `${name} · layer ${layer + 1} · head ${h + 1}`);
     const cell = 18, left = 70, top = 60;
-    const svg = select(fig).append('svg').attr('width', left + kind.keyLen * cell + 4).attr('height', top + kind.queryLen * cell + 4)
+    // key labels lean right (rotated −60°): room for the longest one past the last column (up to ~8 px a character, cos 60° = ½)
+    const right = Math.max(4, Math.ceil(Math.max(0, ...kind.keyTokens.map((t) => t.length)) * 4) - cell / 2);
+    const svg = select(fig).append('svg').attr('width', left + kind.keyLen * cell + right).attr('height', top + kind.queryLen * cell + 4)
       .attr('role', 'img').attr('aria-label', `${name} attention, layer ${layer + 1}, head ${h + 1}`);
     const m = headMatrix(kind, layer, h);
     const xs = scaleBand<number>().domain([...Array(kind.keyLen).keys()]).range([left, left + kind.keyLen * cell]);
