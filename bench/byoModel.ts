@@ -15,7 +15,7 @@ import * as vm from 'node:vm';
 import { findBundledModel } from '../src/model/loading/bundledModel';
 import { explain } from '../src/model/explain/explain';
 import { loadModelFolder } from '../src/model/loading/loadModel';
-import type { KernelPath } from '../src/model/kernels/kernelChoice';
+import { benchPaths, type BenchPath } from './kernelPaths';
 import { MatmulPool } from '../src/model/kernels/parallel/matmulPool';
 import { loadMarianNetwork } from '../src/model/loading/loadNetwork';
 import { buildZip, pickle, writeSafetensors } from '../test/helpers/modelFiles';
@@ -171,8 +171,8 @@ export interface OpusShapedExplain {
   /** The same with the products split over more threads (bit-identical explanation checked). */
   multi: Array<{ threads: number; wallMs: number[]; cpuMs: number[]; identical: boolean }>;
   /** The kernel path of wallMs/cpuMs/multi (the default one), and every measured path's figures. */
-  kernel: KernelPath;
-  byKernel: Array<{ kernel: KernelPath; wallMs: number[]; cpuMs: number[]; identical: boolean; multi: OpusShapedExplain['multi'] }>;
+  kernel: BenchPath;
+  byKernel: Array<{ kernel: BenchPath; wallMs: number[]; cpuMs: number[]; identical: boolean; multi: OpusShapedExplain['multi'] }>;
 }
 
 /**
@@ -213,10 +213,10 @@ export async function measureOpusShapedExplain(text: string, { sourceTokens = 20
     };
     const same = (e: object) => JSON.stringify({ ...e, timingsMs: undefined });
     // every kernel path (default first) over the same weights, each checked against the default path's explanation
-    const simd = lm.model.simdKernel, defaultKernel = lm.model.kernelPath;
+    const { paths, use, defaultPath: defaultKernel } = benchPaths(lm.model);
     const byKernel: OpusShapedExplain['byKernel'] = [];
-    for (const kernel of (simd ? ['simd', 'js'] : ['js']) as KernelPath[]) {
-      lm.model.useKernel(kernel === 'simd' ? simd : undefined);
+    for (const kernel of paths) {
+      use(kernel);
       const identical = same(explain(lm, text, opts)) === same(probe); // also the warm-up
       const one = timed();
       const multi: OpusShapedExplain['multi'] = [];
@@ -230,7 +230,7 @@ export async function measureOpusShapedExplain(text: string, { sourceTokens = 20
       }
       byKernel.push({ kernel, ...one, identical, multi });
     }
-    lm.model.useKernel(simd);
+    use(defaultKernel);
     const { wallMs, cpuMs, multi } = byKernel[0];
     return {
       params: opusShapedTensors().reduce((a, t) => a + t.shape.reduce((x, y) => x * y, 1), 0),

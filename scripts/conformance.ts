@@ -1,7 +1,7 @@
 /**
  * Translates the test sources greedy and with beam 4 and reports the exact-match rate against
  * Hugging Face's translations (test/fixtures/conformance/test.hyp.beam{1,4}.tsv, max_new_tokens=128).
- *   npm run conformance [-- --limit N] [-- --workers N] [-- --kernel auto|simd|js]
+ *   npm run conformance [-- --limit N] [-- --workers N] [-- --kernel auto|simd|js] [-- --precision exact|float32]
  * Exits non-zero when a rate is below --min (default 1.0 = every sentence identical).
  */
 import * as fs from 'node:fs';
@@ -10,7 +10,7 @@ import { Worker, isMainThread, parentPort, workerData } from 'node:worker_thread
 import { Command } from 'commander';
 import { findBundledModel } from '../src/model/loading/bundledModel';
 import { loadModelFolder, translate } from '../src/model';
-import { isKernelSetting, type KernelSetting } from '../src/model/kernels/kernelChoice';
+import { isKernelSetting, isPrecision, type KernelSetting, type Precision } from '../src/model/kernels/kernelChoice';
 
 const FIXTURES = path.resolve(__dirname, '..', 'test', 'fixtures', 'conformance');
 
@@ -21,11 +21,11 @@ function readPairs(file: string): Array<[string, string]> {
   });
 }
 
-interface Job { beams: number; sources: string[]; kernel: KernelSetting }
+interface Job { beams: number; sources: string[]; kernel: KernelSetting; precision: Precision }
 
 if (!isMainThread) {
-  const { beams, sources, kernel } = workerData as Job;
-  const lm = loadModelFolder(findBundledModel(), { kernel });
+  const { beams, sources, kernel, precision } = workerData as Job;
+  const lm = loadModelFolder(findBundledModel(), { kernel, precision });
   if (kernel !== 'auto' && lm.model.kernelPath !== kernel) throw new Error(`asked for the ${kernel} kernels, got ${lm.model.kernelPath}: ${lm.kernel?.note}`);
   parentPort!.postMessage(sources.map((s) => translate(lm, s, { numBeams: beams, maxNewTokens: 128 }).text));
 } else {
@@ -34,10 +34,12 @@ if (!isMainThread) {
     .option('--workers <n>', 'worker threads', (v) => parseInt(v, 10), 2)
     .option('--min <rate>', 'fail below this exact-match rate', parseFloat, 1.0)
     .option('--kernel <path>', 'matrix-product kernels: auto, simd or js', 'auto')
+    .option('--precision <p>', 'how the SIMD kernels sum: exact or float32', 'exact')
     .parse(process.argv)
-    .opts<{ limit?: number; workers: number; min: number; kernel: string }>();
+    .opts<{ limit?: number; workers: number; min: number; kernel: string; precision: string }>();
   if (!isKernelSetting(o.kernel)) throw new Error(`--kernel: expected auto, simd or js, not ${o.kernel}`);
-  const kernel = o.kernel;
+  if (!isPrecision(o.precision)) throw new Error(`--precision: expected exact or float32, not ${o.precision}`);
+  const kernel = o.kernel, precision = o.precision;
 
   const run = (beams: number, sources: string[]): Promise<string[]> => {
     const n = Math.max(1, o.workers);
@@ -46,7 +48,7 @@ if (!isMainThread) {
     return Promise.all(parts.map((part) => new Promise<string[]>((resolve, reject) => {
       // workers do not inherit the tsx loader: register it before requiring this file
       const boot = `require('tsx/cjs'); require(${JSON.stringify(__filename)});`;
-      const w = new Worker(boot, { eval: true, workerData: { beams, sources: part, kernel } satisfies Job });
+      const w = new Worker(boot, { eval: true, workerData: { beams, sources: part, kernel, precision } satisfies Job });
       w.once('message', resolve);
       w.once('error', reject);
     }))).then((r) => r.flat());
@@ -61,7 +63,7 @@ if (!isMainThread) {
       const secs = (performance.now() - t0) / 1000;
       const mismatches = pairs.map((p, i) => ({ src: p[0], hf: p[1], ours: outs[i] })).filter((m) => m.hf !== m.ours);
       const rate = 1 - mismatches.length / pairs.length;
-      console.log(`${beams === 1 ? 'greedy ' : 'beam 4 '}: ${pairs.length - mismatches.length}/${pairs.length} identical (${(100 * rate).toFixed(2)}%) in ${secs.toFixed(1)} s, kernel ${kernel}`);
+      console.log(`${beams === 1 ? 'greedy ' : 'beam 4 '}: ${pairs.length - mismatches.length}/${pairs.length} identical (${(100 * rate).toFixed(2)}%) in ${secs.toFixed(1)} s, kernel ${kernel}, precision ${precision}`);
       for (const m of mismatches) console.log(`  MISMATCH ${JSON.stringify(m.src)}\n    hf:   ${JSON.stringify(m.hf)}\n    ours: ${JSON.stringify(m.ours)}`);
       if (rate < o.min) failed = true;
     }

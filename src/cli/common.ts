@@ -3,7 +3,7 @@ import { InvalidArgumentError } from 'commander';
 import { findBundledModel } from '../model/loading/bundledModel';
 import { loadModelFolder, type LoadedModel } from '../model';
 import { MatmulPool, resolveThreads } from '../model/kernels/parallel/matmulPool';
-import { KERNEL_SETTINGS, isKernelSetting, type KernelSetting } from '../model/kernels/kernelChoice';
+import { KERNEL_SETTINGS, PRECISIONS, isKernelSetting, isPrecision, type KernelSetting, type Precision } from '../model/kernels/kernelChoice';
 
 export function positiveInt(max: number) {
   return (value: string): number => {
@@ -13,9 +13,15 @@ export function positiveInt(max: number) {
   };
 }
 
-/** The folder given with --model, or the bundled English→Spanish checkpoint; `kernel` from --kernel. */
-export function loadCliModel(dir: string | undefined, kernel?: KernelSetting): LoadedModel {
-  return loadModelFolder(dir ?? findBundledModel(), { name: dir ? undefined : 'bundled', kernel });
+/** The folder given with --model, or the bundled English→Spanish checkpoint; `kernel`, `precision` from --kernel, --precision. */
+export function loadCliModel(dir: string | undefined, kernel?: KernelSetting, precision?: Precision): LoadedModel {
+  return loadModelFolder(dir ?? findBundledModel(), { name: dir ? undefined : 'bundled', kernel, precision });
+}
+
+/** --precision's parser. */
+export function precisionSetting(value: string): Precision {
+  if (!isPrecision(value)) throw new InvalidArgumentError(`expected one of ${PRECISIONS.join(', ')}`);
+  return value;
 }
 
 /** --kernel's parser. */
@@ -35,6 +41,7 @@ export function useThreads(lm: LoadedModel, threads: number | undefined): Matmul
 
 export const MODEL_HELP = 'Hugging Face Marian folder (default: the bundled English→Spanish checkpoint)';
 export const KERNEL_HELP = 'matrix-product kernels: auto (WebAssembly SIMD where the runtime has it), simd or js; results are identical';
+export const PRECISION_HELP = 'how the SIMD kernels sum: float32 (lanes across k, as PyTorch sums; faster) or exact (double sums, bit-identical to the JavaScript kernels); default: $ATTENTION_LENS_PRECISION, else the extension\'s default';
 export const THREADS_HELP = 'threads for the matrix products (default: every core, at most 4; never more than the cores; results are identical for any value)';
 
 /** Longest input line (translate) and whole input (explain) read from stdin; longer input is refused with a message. */

@@ -6,7 +6,7 @@ import * as os from 'node:os';
 import * as vscode from 'vscode';
 import type { Explanation } from '../shared/explanation';
 import type { Trace, TraceSide } from '../shared/trace';
-import { ModelRequestError, modelKey, type LoadedInfo } from '../worker/workerProtocol';
+import { ModelRequestError, modelKey, type LoadedInfo, type ModelRef } from '../worker/workerProtocol';
 import { ModelClient, describeModelError, notificationText, type CancellationLike } from './modelClient';
 import { SECTION, readSettings, resolveModelDir, resultsChanged, resultsKey, type LensSettings, type ResolvedModel } from './settings';
 import { CONSENT_KEY, startInferenceWorker, workspaceModelDecision, type ModelConsent, type SettingOrigins } from './workspaceModel';
@@ -91,7 +91,7 @@ export class ModelService implements vscode.Disposable {
   async ensureLoaded(progress: 'notification' | 'silent' = 'notification'): Promise<LoadedInfo> {
     await this.checkWorkspaceModel();
     const model = this.currentModel;
-    const ref = { dir: model.dir, name: model.name, kernel: this.currentSettings.kernel };
+    const ref = this.refFor(model);
     const loaded = this.client.loaded;
     if (loaded && this.client.isLoaded(ref)) {
       if (this.currentState.kind !== 'ready') this.setState({ kind: 'ready', model, info: loaded });
@@ -129,12 +129,17 @@ export class ModelService implements vscode.Disposable {
     );
   }
 
+  /** The worker's name for a model folder under the kernel settings (the current ones unless given). */
+  private refFor(model: { dir: string; name?: string }, s: LensSettings = this.currentSettings): ModelRef {
+    return { dir: model.dir, name: model.name, kernel: s.kernel, precision: s.kernelPrecision };
+  }
+
   /** Loads an arbitrary folder (the "Choose model folder" check). Does not change the settings. */
   async validateFolder(dir: string): Promise<LoadedInfo> {
     const name = vscode.Uri.file(dir).path.split('/').filter(Boolean).pop() ?? dir;
     const info = await vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: notificationText(`Attention Lens: checking model folder “${name}”…`) },
-      () => this.client.load({ dir, name, kernel: this.currentSettings.kernel }),
+      () => this.client.load(this.refFor({ dir, name })),
     );
     return info;
   }
@@ -147,7 +152,7 @@ export class ModelService implements vscode.Disposable {
     const s = this.currentSettings;
     const model = this.currentModel;
     return this.client.explain(
-      { dir: model.dir, name: model.name, kernel: s.kernel },
+      this.refFor(model),
       text,
       {
         numBeams: overrides.numBeams ?? s.beams,
@@ -169,7 +174,7 @@ export class ModelService implements vscode.Disposable {
   async trace(explanation: Pick<Explanation, 'sourceIds' | 'targetIds'>, side: TraceSide, token: number, lane: Lane): Promise<Trace> {
     await this.ensureLoaded('silent');
     const model = this.currentModel;
-    return this.client.trace({ dir: model.dir, name: model.name, kernel: this.currentSettings.kernel }, explanation.sourceIds, explanation.targetIds, side, token, { lane });
+    return this.client.trace(this.refFor(model), explanation.sourceIds, explanation.targetIds, side, token, { lane });
   }
 
   private consentPrompt: Promise<void> | undefined;
@@ -255,15 +260,16 @@ export class ModelService implements vscode.Disposable {
     const before = { settings: previous, model: this.currentModel };
     this.currentSettings = next;
     const model = this.resolveModel(this.currentSettings);
-    // a new kernel setting loads the model again (it decides where the weights live); results stay the same
-    const modelChanged = model.dir !== this.currentModel.dir || model.name !== this.currentModel.name || this.currentSettings.kernel !== previous.kernel;
+    // a new kernel setting loads the model again (it decides where the weights live and how the sums round)
+    const modelChanged = model.dir !== this.currentModel.dir || model.name !== this.currentModel.name
+      || this.currentSettings.kernel !== previous.kernel || this.currentSettings.kernelPrecision !== previous.kernelPrecision;
     if (modelChanged) {
       const wasWarm = this.currentState.kind === 'ready' || this.currentState.kind === 'loading';
       this.log.info(`model folder changed to ${model.dir}`);
       this.currentModel = model;
       this.client.cancelAll();
       this.setState({ kind: 'idle', model });
-      if (wasWarm || this.client.isLoaded({ dir: model.dir, name: model.name, kernel: previous.kernel })) {
+      if (wasWarm || this.client.isLoaded(this.refFor(model, previous))) {
         // Reload right away so a broken folder is reported now, not at the next request.
         this.ensureLoaded('notification').catch((err: unknown) => {
           if (err instanceof ModelRequestError && err.kind === 'cancelled') return;

@@ -3,7 +3,7 @@
  * `get(key)` (a `vscode.WorkspaceConfiguration` for section 'attentionLens' fits).
  */
 import * as path from 'node:path';
-import { isKernelSetting, type KernelSetting } from '../model/kernels/kernelChoice';
+import { DEFAULT_PRECISION, isKernelSetting, isPrecision, type KernelSetting, type Precision } from '../model/kernels/kernelChoice';
 import { modelKey, type ModelRef } from '../worker/workerProtocol';
 
 export const SECTION = 'attentionLens';
@@ -29,6 +29,8 @@ export interface LensSettings {
   threads: number;
   /** Matrix-product kernels: auto (WebAssembly SIMD where available), simd or js; same results. */
   kernel: KernelSetting;
+  /** How the SIMD kernels sum: float32 (as PyTorch) or exact (double sums, bit-identical to the JavaScript kernels). */
+  kernelPrecision: Precision;
   /** VS Code languageIds the hover works in; "comments" = comments of any code language, "*" = everywhere. */
   hoverLanguages: string[];
   /** In code: explain only comments and string literals, or everything selected. */
@@ -48,6 +50,7 @@ export const DEFAULTS: LensSettings = {
   targetLanguage: '',
   threads: 0,
   kernel: 'auto',
+  kernelPrecision: DEFAULT_PRECISION,
   hoverLanguages: ['plaintext', 'markdown', 'comments'],
   codeText: 'commentsAndStrings',
 };
@@ -64,7 +67,7 @@ export interface ResultContext {
  * side view) is keyed by or cleared with this, so no view shows numbers computed under other settings.
  */
 export function resultsKey({ settings: s, model }: ResultContext): string {
-  return JSON.stringify([modelKey(model), s.beams, s.topK, s.maxTokens, s.targetLanguage, s.codeText]);
+  return JSON.stringify([modelKey(model), s.beams, s.topK, s.maxTokens, s.targetLanguage, s.codeText, s.kernelPrecision]);
 }
 
 export function resultsChanged(before: ResultContext, after: ResultContext): boolean {
@@ -85,6 +88,7 @@ export const KEYS = {
   targetLanguage: 'targetLanguage',
   threads: 'threads',
   kernel: 'kernel',
+  kernelPrecision: 'kernelPrecision',
   hoverLanguages: 'hover.languages',
   codeText: 'code.explain',
 } as const satisfies Record<keyof LensSettings, string>;
@@ -117,6 +121,7 @@ export function readSettings(config: ConfigLike): LensSettings {
     targetLanguage: typeof targetLanguage === 'string' ? targetLanguage.trim() : '',
     threads: int(config.get(KEYS.threads), DEFAULTS.threads, 0, 16),
     kernel: isKernelSetting(config.get(KEYS.kernel)) ? (config.get(KEYS.kernel) as KernelSetting) : DEFAULTS.kernel,
+    kernelPrecision: isPrecision(config.get(KEYS.kernelPrecision)) ? (config.get(KEYS.kernelPrecision) as Precision) : DEFAULTS.kernelPrecision,
     hoverLanguages: Array.isArray(hoverLanguages)
       ? hoverLanguages.filter((x): x is string => typeof x === 'string').map((x) => x.trim()).filter(Boolean).slice(0, 100)
       : [...DEFAULTS.hoverLanguages],

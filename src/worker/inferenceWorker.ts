@@ -61,7 +61,7 @@ function ensureModel(ref: ModelRef): { model: LoadedModel; info: LoadedInfo } {
   pool?.clear(); // and the helper threads' references to them
   const t0 = performance.now();
   // the kernel note (no WebAssembly SIMD, model too large for its memory) goes to the log once, and to the host
-  const model = loadModelFolder(ref.dir, { ...(ref.name ? { name: ref.name } : {}), kernel: ref.kernel });
+  const model = loadModelFolder(ref.dir, { ...(ref.name ? { name: ref.name } : {}), kernel: ref.kernel, precision: ref.precision });
   const info: LoadedInfo = {
     folder: model.folder,
     kernel: model.kernel,

@@ -11,7 +11,7 @@
 import { isAttentionKind } from '../shared/attention';
 import { ATTENTION_KINDS, type Explanation, type ModelSummary } from '../shared/explanation';
 import type { Trace, TraceSide } from '../shared/trace';
-import type { KernelSetting } from '../model/kernels/kernelChoice';
+import type { KernelSetting, Precision } from '../model/kernels/kernelChoice';
 
 /** Passed as `workerData` when the worker is spawned. */
 export interface WorkerInit {
@@ -29,11 +29,13 @@ export interface ModelRef {
   name?: string;
   /** attentionLens.kernel: the matrix-product kernels, decided at load (absent: auto). */
   kernel?: KernelSetting;
+  /** attentionLens.kernelPrecision: how the SIMD kernels sum, decided at load (absent: the default). */
+  precision?: Precision;
 }
 
 /** The one identity of a model (the worker's cache, the host's "is it loaded?", every result cache). */
 export function modelKey(ref: ModelRef): string {
-  return `${ref.dir}\u0000${ref.name ?? ''}\u0000${ref.kernel ?? 'auto'}`;
+  return `${ref.dir}\u0000${ref.name ?? ''}\u0000${ref.kernel ?? 'auto'}\u0000${ref.precision ?? ''}`;
 }
 
 export interface ExplainParams {

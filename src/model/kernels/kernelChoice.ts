@@ -12,6 +12,27 @@ export const KERNEL_SETTINGS = ['auto', 'simd', 'js'] as const;
 export type KernelSetting = (typeof KERNEL_SETTINGS)[number];
 export type KernelPath = 'simd' | 'js';
 
+/**
+ * How the SIMD kernels sum (`attentionLens.kernelPrecision`, the CLI's `--precision`): `exact`, in doubles in the
+ * JavaScript kernels' order (bit-identical to `js`); `float32`, in float32 lanes across k as PyTorch does (faster on
+ * multi-row products, last bits differ). The JavaScript kernels are always exact.
+ */
+export const PRECISIONS = ['exact', 'float32'] as const;
+export type Precision = (typeof PRECISIONS)[number];
+
+export function isPrecision(x: unknown): x is Precision {
+  return typeof x === 'string' && (PRECISIONS as readonly string[]).includes(x);
+}
+
+/** The precision of a load that names none (and of the setting's default). */
+export const DEFAULT_PRECISION: Precision = 'float32';
+
+/** The precision a load uses when none is given: $ATTENTION_LENS_PRECISION when it names one, else DEFAULT_PRECISION. */
+export function defaultPrecision(): Precision {
+  const env = typeof process === 'object' ? process.env.ATTENTION_LENS_PRECISION : undefined;
+  return isPrecision(env) ? env : DEFAULT_PRECISION;
+}
+
 /** Allocates the bytes a weight tensor (or a whole weight file) is read or widened into. */
 export type WeightAllocator = (bytes: number) => Uint8Array;
 
@@ -24,6 +45,8 @@ export interface KernelPlan {
   alloc: WeightAllocator;
   /** The WebAssembly memory (simd only). */
   arena?: WasmArena;
+  /** How the SIMD kernels sum (simd only). */
+  precision?: Precision;
   /** Why the path differs from the one asked for (one line), if it does. */
   note?: string;
 }
@@ -42,14 +65,14 @@ export function isKernelSetting(x: unknown): x is KernelSetting {
 }
 
 /** The plan for a setting and about `weightBytes` of weights (the file's size). */
-export function planKernel(setting: KernelSetting, weightBytes: number): KernelPlan {
+export function planKernel(setting: KernelSetting, weightBytes: number, precision: Precision = defaultPrecision()): KernelPlan {
   if (setting === 'js') return { path: 'js', alloc: sharedBytes };
   if (!wasmSimdSupported()) {
     return { path: 'js', alloc: sharedBytes, note: `kernel ${setting}: this runtime has no WebAssembly SIMD (or it is disabled), so the JavaScript kernels run (same results, slower)` };
   }
   try {
     const arena = new WasmArena(weightBytes);
-    return { path: 'simd', alloc: (bytes) => arena.bytes(bytes), arena };
+    return { path: 'simd', alloc: (bytes) => arena.bytes(bytes), arena, precision };
   } catch (e) {
     if (e instanceof WasmMemoryTooSmall) return tooLarge(setting, e);
     throw e;
@@ -63,5 +86,5 @@ export function tooLarge(setting: KernelSetting, e: WasmMemoryTooSmall): KernelP
 
 /** The SIMD kernel object for a plan (undefined on the JavaScript path). */
 export function simdKernelFor(plan: KernelPlan): WasmMatmul | undefined {
-  return plan.arena ? new WasmMatmul(plan.arena) : undefined;
+  return plan.arena ? new WasmMatmul(plan.arena, { precision: plan.precision }) : undefined;
 }

@@ -5,7 +5,7 @@ import { FILE_CAPS, readSmallModelFile } from './files';
 import type { ModelSummary } from '../../shared/explanation';
 import type { MarianModel } from '../marian';
 import { loadMarianNetwork } from './loadNetwork';
-import type { KernelPath, KernelSetting } from '../kernels/kernelChoice';
+import type { KernelPath, KernelSetting, Precision } from '../kernels/kernelChoice';
 import { MarianTokenizer } from '../tokenizer/marianTokenizer';
 
 export interface LoadedModel {
@@ -21,8 +21,8 @@ export interface LoadedModel {
   kernel?: { path: KernelPath; note?: string };
 }
 
-export function loadModelFolder(folder: string, opts: { name?: string; kernel?: KernelSetting; onNote?: (line: string) => void } = {}): LoadedModel {
-  const { dir, config, generation, model, kernel } = loadMarianNetwork(folder, { kernel: opts.kernel, onNote: opts.onNote });
+export function loadModelFolder(folder: string, opts: { name?: string; kernel?: KernelSetting; precision?: Precision; onNote?: (line: string) => void } = {}): LoadedModel {
+  const { dir, config, generation, model, kernel } = loadMarianNetwork(folder, { kernel: opts.kernel, precision: opts.precision, onNote: opts.onNote });
   // vocab.json is checked against vocab_size (entry count, every id) before any map is built from it
   const tokenizer = MarianTokenizer.fromFolder(dir, { vocabSize: config.vocabSize });
   const langs = readLanguages(dir);

@@ -8,7 +8,7 @@ import { MarianModel } from '../marian';
 import { parsePytorchCheckpoint } from './pytorch/checkpoint';
 import { parseSafetensorsHeader, safetensorsHeaderLength, type RawTensor } from './safetensors';
 import { buildMarianWeights, type MarianWeights } from './weights';
-import { defaultKernelSetting, planKernel, sharedBytes, simdKernelFor, tooLarge, type KernelPath, type KernelSetting, type WeightAllocator } from '../kernels/kernelChoice';
+import { defaultKernelSetting, planKernel, sharedBytes, simdKernelFor, tooLarge, type KernelPath, type KernelSetting, type Precision, type WeightAllocator } from '../kernels/kernelChoice';
 import { WasmMemoryTooSmall } from '../kernels/wasm/memory';
 import { registerWeightsFile } from '../generation/finite';
 
@@ -22,10 +22,11 @@ export function readModelFile(folder: string, name: string): Buffer {
 
 /**
  * The network alone (config, generation settings, weights): what tests and benchmarks need without a tokenizer.
- * `kernel` (default auto) picks the matrix-product kernels and where the weights are read to (kernels/kernelChoice.ts);
- * when simd cannot run, the one-line note goes to `onNote` (default: console.warn) and to the result.
+ * `kernel` (default auto) picks the matrix-product kernels and where the weights are read to, `precision` (default
+ * exact) how the SIMD kernels sum (kernels/kernelChoice.ts); when simd cannot run, the one-line note goes to `onNote`
+ * (default: console.warn) and to the result.
  */
-export function loadMarianNetwork(folder: string, opts: { kernel?: KernelSetting; onNote?: (line: string) => void } = {}): { dir: string; config: MarianConfig; generation: GenerationSettings; model: MarianModel; kernel: { path: KernelPath; note?: string } } {
+export function loadMarianNetwork(folder: string, opts: { kernel?: KernelSetting; precision?: Precision; onNote?: (line: string) => void } = {}): { dir: string; config: MarianConfig; generation: GenerationSettings; model: MarianModel; kernel: { path: KernelPath; note?: string } } {
   const dir = path.resolve(folder);
   if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw new ModelFileError(dir, 'is not a folder');
   const configFile = path.join(dir, 'config.json');
@@ -36,7 +37,7 @@ export function loadMarianNetwork(folder: string, opts: { kernel?: KernelSetting
     ? parseGenerationSettings({ file: genFile, text: readModelFile(dir, 'generation_config.json').toString('utf8') }, config)
     : parseGenerationSettings({ file: configFile, text: configText }, config);
   const setting = opts.kernel ?? defaultKernelSetting();
-  let plan = planKernel(setting, weightFileBytes(dir));
+  let plan = planKernel(setting, weightFileBytes(dir), opts.precision);
   let read: { file: string; weights: MarianWeights };
   try {
     read = readMarianWeights(dir, config, plan.alloc);

@@ -1,14 +1,24 @@
-/** The forward pass and generation against Hugging Face transformers' golden outputs (CPU float32). */
+/**
+ * The forward pass and generation against Hugging Face transformers' golden outputs (CPU float32), on the default
+ * kernels (SIMD with float32 sums where the runtime has SIMD) and on the exact ones (double sums).
+ */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { generate } from '../../../src/model/generation/generate';
 import { loadMarianNetwork } from '../../../src/model/loading/loadNetwork';
+import { wasmSimdSupported } from '../../../src/model/kernels/wasm/wasmMatmul';
 import { BUNDLED_MODEL, TINY_MODEL, maxAbsDiff, readJson, teacherForced } from '../../helpers/golden';
 
 const TOL = 1e-4;
 
-describe('bundled checkpoint vs Hugging Face golden', () => {
-  const net = loadMarianNetwork(BUNDLED_MODEL);
+const PATHS = [
+  { name: 'default kernels', opts: {} },
+  ...(wasmSimdSupported() ? [{ name: 'simd, precision exact', opts: { kernel: 'simd', precision: 'exact' } as const }] : []),
+];
+
+for (const path of PATHS) describe(`bundled checkpoint vs Hugging Face golden (${path.name})`, () => {
+  const net = loadMarianNetwork(BUNDLED_MODEL, path.opts);
+  test('runs on the kernels asked for', () => assert.equal(net.model.simdKernel?.float32 ?? false, wasmSimdSupported() && !path.opts.precision));
   const golden = readJson('test', 'fixtures', 'checkpoint', 'golden.json');
   const sentences: any[] = golden.sentences;
 

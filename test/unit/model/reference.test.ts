@@ -1,8 +1,12 @@
-/** The reference forward pass (plain loops) against the fast path: bit-identical on the golden sentences. */
+/**
+ * The reference forward pass against the fast path: bit-identical on the golden sentences — with its plain-loop
+ * products against exact precision, and with the model's own products (as the walk-through runs it) on float32.
+ */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { generate } from '../../../src/model/generation/generate';
 import { loadMarianNetwork } from '../../../src/model/loading/loadNetwork';
+import { wasmSimdSupported } from '../../../src/model/kernels/wasm/wasmMatmul';
 import { decoderStack, encoderStack, logits } from '../../../src/model/reference';
 import { BUNDLED_MODEL, TINY_MODEL, maxAbsDiff, readJson, teacherForced } from '../../helpers/golden';
 
@@ -32,12 +36,15 @@ function stackedWeights(layers: ReturnType<typeof encoderStack>['layers'], which
   });
 }
 
-for (const [name, folder, goldenPath] of [
+const precisions = wasmSimdSupported() ? (['exact', 'float32'] as const) : (['exact'] as const);
+for (const precision of precisions) for (const [name, folder, goldenPath] of [
   ['bundled checkpoint', BUNDLED_MODEL, ['test', 'fixtures', 'checkpoint', 'golden.json']],
   ['tiny random swish model', TINY_MODEL, ['test', 'fixtures', 'tiny-random-swish', 'golden.json']],
 ] as const) {
-  describe(`reference == fast path: ${name}`, () => {
-    const net = loadMarianNetwork(folder);
+  describe(`reference == fast path: ${name}, precision ${precision}`, () => {
+    const net = loadMarianNetwork(folder, { precision });
+    // exact: the reference's own plain loops; float32: the model's products (the plain loops sum in doubles)
+    const product = precision === 'exact' ? undefined : net.model.matmul;
     const cfg = net.config;
     const sentences: any[] = readJson(...goldenPath).sentences;
     for (const s of sentences.slice(0, name === 'bundled checkpoint' ? sentences.length : 3)) {
@@ -48,16 +55,16 @@ for (const [name, folder, goldenPath] of [
         const decoderIds = greedy.ids.slice(0, -1);
         const fast = teacherForced(net.model, s.input_ids, decoderIds);
 
-        const enc = encoderStack(cfg, net.model.weights, s.input_ids);
+        const enc = encoderStack(cfg, net.model.weights, s.input_ids, { product });
         identical(enc.embedding.input, fast.enc.embeddingOutput!, 'embedding output');
         identical(enc.output, fast.enc.hidden, 'encoder output');
         stackedWeights(enc.layers, 0).forEach((w, l) => identical(w, fast.enc.attentions![l], `encoder attention layer ${l}`));
 
-        const dec = decoderStack(cfg, net.model.weights, decoderIds, enc.output);
+        const dec = decoderStack(cfg, net.model.weights, decoderIds, enc.output, { product });
         stackedWeights(dec.layers, 0).forEach((w, l) => identical(w, fast.self[l], `decoder self-attention layer ${l}`));
         stackedWeights(dec.layers, 1).forEach((w, l) => identical(w, fast.cross[l], `cross attention layer ${l}`));
         // the logits of every greedy step
-        identical(logits(net.model.weights, cfg.vocabSize, dec.output, decoderIds.length), fast.logits, 'logits');
+        identical(logits(net.model.weights, cfg.vocabSize, dec.output, decoderIds.length, product), fast.logits, 'logits');
 
         // and the golden where it has the value (Hugging Face, CPU float32)
         if (s.encoder_last_hidden_state) assert.ok(maxAbsDiff(enc.output, s.encoder_last_hidden_state) < 1e-4, 'HF encoder output');

@@ -12,7 +12,7 @@ import * as protocol from './poolProtocol';
 // module-local copies: imported bindings can compile to getter calls, too slow for the polling loop
 const { DONE, FAILED, NO_BIAS, POSTED, QUIT, WORKING } = protocol;
 const { JOB_B, JOB_BIAS, JOB_CHUNK, JOB_CHUNKS, JOB_K, JOB_M, JOB_N, JOB_NEXT, JOB_SCRATCH, JOB_SEQ } = protocol;
-const { JOB_A_AT, JOB_B_AT, JOB_BIAS_AT, JOB_IL_AT, JOB_KIND, JOB_MEM, JOB_OUT_AT, JOB_PACK, JOB_PACK_STRIDE, KIND_SIMD } = protocol;
+const { JOB_A_AT, JOB_B_AT, JOB_BIAS_AT, JOB_FLOAT32, JOB_IL_AT, JOB_KIND, JOB_MEM, JOB_OUT_AT, JOB_PACK, JOB_PACK_STRIDE, KIND_SIMD } = protocol;
 
 const data = workerData as protocol.HelperData;
 const ctl = new Int32Array(data.control);
@@ -43,10 +43,10 @@ function runSimdJob(): void {
   if (!ex) throw new Error('job names a memory this helper was never given');
   const rows = ctl[JOB_M], inner = ctl[JOB_K], cols = ctl[JOB_N], chunk = ctl[JOB_CHUNK], chunks = ctl[JOB_CHUNKS], seq = ctl[JOB_SEQ];
   const a = ctl[JOB_A_AT] >>> 0, b = ctl[JOB_B_AT] >>> 0, bias = ctl[JOB_BIAS_AT] >>> 0, out = ctl[JOB_OUT_AT] >>> 0;
-  const il = ctl[JOB_IL_AT] >>> 0;
+  const il = ctl[JOB_IL_AT] >>> 0, float32 = ctl[JOB_FLOAT32] === 1;
   const pack = (ctl[JOB_PACK] >>> 0) + data.index * (ctl[JOB_PACK_STRIDE] >>> 0);
   for (let c = Atomics.add(ctl, JOB_NEXT, 1); c < chunks; c = Atomics.add(ctl, JOB_NEXT, 1)) {
-    productAt(ex, a, rows, inner, b, cols, out, bias, c * chunk, Math.min(cols, (c + 1) * chunk), pack, il);
+    productAt(ex, a, rows, inner, b, cols, out, bias, c * chunk, Math.min(cols, (c + 1) * chunk), pack, il, float32);
     scratch!.owner[c] = seq;
   }
 }

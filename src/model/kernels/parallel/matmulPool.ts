@@ -19,7 +19,7 @@ import { SplitBackOff, SplitBackOffOptions } from './splitBackOff';
 // module-local copies: imported bindings can compile to getter calls, too slow for the waiting loop
 const { BLOCK, DONE, FAILED, IDLE, NO_BIAS, POSTED, QUIT, WORKING, stateIndex } = protocol;
 const { JOB_B, JOB_BIAS, JOB_CHUNK, JOB_CHUNKS, JOB_K, JOB_M, JOB_N, JOB_NEXT, JOB_SCRATCH, JOB_SEQ } = protocol;
-const { JOB_A_AT, JOB_B_AT, JOB_BIAS_AT, JOB_IL_AT, JOB_KIND, JOB_MEM, JOB_OUT_AT, JOB_PACK, JOB_PACK_STRIDE, KIND_JS, KIND_SIMD } = protocol;
+const { JOB_A_AT, JOB_B_AT, JOB_BIAS_AT, JOB_FLOAT32, JOB_IL_AT, JOB_KIND, JOB_MEM, JOB_OUT_AT, JOB_PACK, JOB_PACK_STRIDE, KIND_JS, KIND_SIMD } = protocol;
 
 /** Products with fewer multiply-adds than this stay on the calling thread (the hand-over costs a few µs). */
 export const DEFAULT_MIN_WORK = 1 << 15;
@@ -219,7 +219,7 @@ export class MatmulPool {
       return;
     }
     const s = this.simd!;
-    const il = k.interleavedAt(bAt, cols, inner, rows); // first: it may grow the memory
+    const float32 = k.usesFloat32(inner), il = float32 ? 0 : k.interleavedAt(bAt, cols, inner, rows); // first: it may grow the memory
     const chunk = Math.max(ALIGN, Math.ceil(cols / (this.threads * CHUNKS_PER_THREAD) / ALIGN) * ALIGN);
     const chunks = Math.ceil(cols / chunk);
     this.ensureScratch(0, 0, chunks);
@@ -234,13 +234,13 @@ export class MatmulPool {
     c[JOB_SEQ] = seq; c[JOB_M] = rows; c[JOB_K] = inner; c[JOB_N] = cols; c[JOB_CHUNK] = chunk; c[JOB_CHUNKS] = chunks;
     c[JOB_SCRATCH] = this.scratchGen; c[JOB_KIND] = KIND_SIMD; c[JOB_MEM] = memId;
     c[JOB_A_AT] = s.a | 0; c[JOB_B_AT] = bAt | 0; c[JOB_BIAS_AT] = biasAt | 0; c[JOB_OUT_AT] = s.out | 0;
-    c[JOB_PACK] = s.pack | 0; c[JOB_PACK_STRIDE] = s.packStride; c[JOB_IL_AT] = il | 0;
+    c[JOB_PACK] = s.pack | 0; c[JOB_PACK_STRIDE] = s.packStride; c[JOB_IL_AT] = il | 0; c[JOB_FLOAT32] = float32 ? 1 : 0;
     Atomics.store(c, JOB_NEXT, 0);
     for (let h = 0; h < this.helpers.length; h++) this.post(h);
     const mine = this.mine, myPack = s.pack + this.helpers.length * s.packStride;
     mine.fill(0, 0, chunks);
     for (let n = this.callerClaims ? Atomics.add(c, JOB_NEXT, 1) : chunks; n < chunks; n = Atomics.add(c, JOB_NEXT, 1)) {
-      productAt(k.exports, s.a, rows, inner, bAt, cols, s.out, biasAt, n * chunk, Math.min(cols, (n + 1) * chunk), myPack, il);
+      productAt(k.exports, s.a, rows, inner, bAt, cols, s.out, biasAt, n * chunk, Math.min(cols, (n + 1) * chunk), myPack, il, float32);
       mine[n] = 1;
     }
     const t1 = performance.now();
@@ -255,7 +255,7 @@ export class MatmulPool {
     for (let n = 0; n < chunks; n++) {
       if (mine[n]) continue;
       if (this.owner[n] === seq) this.helperChunks++;
-      else productAt(k.exports, s.a, rows, inner, bAt, cols, s.out, biasAt, n * chunk, Math.min(cols, (n + 1) * chunk), myPack, il); // a helper failed
+      else productAt(k.exports, s.a, rows, inner, bAt, cols, s.out, biasAt, n * chunk, Math.min(cols, (n + 1) * chunk), myPack, il, float32); // a helper failed
     }
     out.set(new Float32Array(k.arena.buffer, s.out, rows * cols), outOffset);
     this.splitCount++;

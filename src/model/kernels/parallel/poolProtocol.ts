@@ -17,10 +17,10 @@ export const JOB_NEXT = 0, JOB_SEQ = 1, JOB_M = 2, JOB_K = 3, JOB_N = 4, JOB_CHU
 /**
  * SIMD jobs (JOB_KIND = KIND_SIMD): every operand is in the WebAssembly memory JOB_MEM, given by byte address
  * (stored as int32, read back with >>> 0); helper h packs its rows at JOB_PACK + h · JOB_PACK_STRIDE. JOB_IL_AT: B's
- * interleaved copy (0: none).
+ * interleaved copy (0: none). JOB_FLOAT32: 1 when the product runs on the float32 kernels.
  */
 export const JOB_KIND = 10, JOB_MEM = 11, JOB_A_AT = 12, JOB_B_AT = 13, JOB_BIAS_AT = 14, JOB_OUT_AT = 15, JOB_PACK = 16,
-  JOB_PACK_STRIDE = 17, JOB_IL_AT = 18;
+  JOB_PACK_STRIDE = 17, JOB_IL_AT = 18, JOB_FLOAT32 = 19;
 export const KIND_JS = 0, KIND_SIMD = 1;
 
 /** Index of helper h's state word. */

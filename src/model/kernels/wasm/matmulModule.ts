@@ -13,12 +13,10 @@
  * Each such pair serves every row of the block. A's rows are first packed as doubles [k][rows], so an A value is
  * one load that fills both lanes (v128.load64_splat).
  *
- * Fast kernels (`fast*`, measured by the benchmark, not used by the model): float32 lanes across k, 4 partial sums
- * per output added at the end. Twice the lanes per instruction and no widening, but the sums are float32 and in
- * another order, so results differ from the exact kernels in the last bits; with relaxed SIMD the multiply-add may
- * also be fused.
+ * The float32 kernels (./float32Kernels.ts: sums in float32, lanes across k) are in the same module.
  */
 import { Code, I32, ModuleBuilder, V128, type MemoryType } from './assembler';
+import { addFloat32Kernels } from './float32Kernels';
 
 /** Row and column-pair counts of the exact blocks, chosen by measurement (the sums stay in 16 vector registers). */
 export const EXACT_BLOCKS: Array<{ rows: number; pairs: number }> = [
@@ -27,13 +25,9 @@ export const EXACT_BLOCKS: Array<{ rows: number; pairs: number }> = [
   { rows: 1, pairs: 4 }, { rows: 1, pairs: 1 },
 ];
 
-/** Exported names: `exact{rows}x{pairs}`, `exact{rows}x1col` (one column), `pack`, `fast{rows}x{cols}`. */
+/** Exported names: `exact{rows}x{pairs}`, `exact{rows}x1col` (one column), `pack` (and ./float32Kernels.ts's). */
 export const exactName = (rows: number, pairs: number): string => `exact${rows}x${pairs}`;
 export const singleName = (rows: number): string => `exact${rows}x1col`;
-export const fastName = (rows: number, cols: number, relaxed: boolean): string => `${relaxed ? 'relaxed' : 'fast'}${rows}x${cols}`;
-
-/** The (rows, columns) blocks of the fast float32 kernels. */
-export const FAST_BLOCKS: Array<{ rows: number; cols: number }> = [{ rows: 2, cols: 4 }, { rows: 1, cols: 4 }, { rows: 1, cols: 1 }];
 
 /**
  * pack(a, K, rows, dst): dst[k·rows + r] = double(A[r, k]) for r < rows, k < K (A row stride K floats). All
@@ -137,60 +131,6 @@ function exactBlock(R: number, P: number, single: boolean): Code {
   f.get(b).get(stride).i32Const(cols).i32Mul().i32Add().set(b);
   f.get(bias).i32Const(4 * cols).i32Add().set(bias);
   f.get(out).i32Const(4 * cols).i32Add().set(out);
-  f.get(blocks).i32Const(1).i32Sub().set(blocks).br(0);
-  f.end().end();
-  return f;
-}
-
-/**
- * fast{R}x{C}(a, b, bias, out, K, ldo, blocks): as the exact blocks but reading A's R rows as float32 (row stride
- * K) and summing in float32: lane l of a sum holds the k ≡ l (mod 4) part; the four lanes are added at the end.
- * K must be a multiple of 4.
- */
-function fastBlock(R: number, C: number, relaxed: boolean): Code {
-  const [a, b, bias, out, K, ldo, blocks] = [0, 1, 2, 3, 4, 5, 6];
-  const f = new Code([I32, I32, I32, I32, I32, I32, I32]);
-  const acc = Array.from({ length: R }, () => Array.from({ length: C }, () => f.local(V128)));
-  const xs = Array.from({ length: R }, () => f.local(V128)), w = f.local(V128);
-  const stride = f.local(I32), kb = f.local(I32), bo = f.local(I32), s = f.local(V128);
-  f.get(K).i32Const(4).i32Mul().set(stride);
-  f.block().loop();
-  f.get(blocks).i32Eqz().brIf(1);
-  for (const row of acc) for (const v of row) f.v128Const(new Array(16).fill(0)).set(v);
-  f.i32Const(0).set(kb);
-  f.block().loop();
-  f.get(kb).get(stride).i32GeU().brIf(1);
-  for (let r = 0; r < R; r++) {
-    f.get(a).get(kb).i32Add();
-    if (r > 0) f.get(stride).i32Const(r).i32Mul().i32Add();
-    f.v128Load().set(xs[r]);
-  }
-  f.get(b).get(kb).i32Add().set(bo);
-  for (let c = 0; c < C; c++) {
-    f.get(bo);
-    if (c > 0) f.get(stride).i32Const(c).i32Mul().i32Add();
-    f.v128Load().set(w);
-    for (let r = 0; r < R; r++) {
-      if (relaxed) f.get(xs[r]).get(w).get(acc[r][c]).f32x4RelaxedMadd().set(acc[r][c]);
-      else f.get(acc[r][c]).get(xs[r]).get(w).f32x4Mul().f32x4Add().set(acc[r][c]);
-    }
-  }
-  f.get(kb).i32Const(16).i32Add().set(kb);
-  f.br(0);
-  f.end().end();
-  for (let r = 0; r < R; r++) {
-    for (let c = 0; c < C; c++) {
-      // (l0 + l2, l1 + l3), then their sum, then + bias
-      f.get(acc[r][c]).get(acc[r][c]).get(acc[r][c]).shuffle([8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7]).f32x4Add().set(s);
-      f.get(out).i32Const(4 * c).i32Add();
-      if (r > 0) f.get(ldo).i32Const(r).i32Mul().i32Add();
-      f.get(s).f32x4ExtractLane(0).get(s).f32x4ExtractLane(1).f32Add();
-      f.get(bias).f32Load(4 * c).f32Add().f32Store();
-    }
-  }
-  f.get(b).get(stride).i32Const(C).i32Mul().i32Add().set(b);
-  f.get(bias).i32Const(4 * C).i32Add().set(bias);
-  f.get(out).i32Const(4 * C).i32Add().set(out);
   f.get(blocks).i32Const(1).i32Sub().set(blocks).br(0);
   f.end().end();
   return f;
@@ -351,7 +291,7 @@ function interBlock(R: number, P: number, unroll: number): Code {
 }
 
 /** The matmul module's bytes, importing `env.memory` of type `memory`. */
-export function matmulModuleBytes(memory: MemoryType, opts: { fast?: boolean; relaxed?: boolean } = {}): Uint8Array<ArrayBuffer> {
+export function matmulModuleBytes(memory: MemoryType): Uint8Array<ArrayBuffer> {
   const m = new ModuleBuilder(memory);
   m.add(packFunction(), 'pack');
   for (const { rows, pairs } of EXACT_BLOCKS) m.add(exactBlock(rows, pairs, false), exactName(rows, pairs));
@@ -360,7 +300,6 @@ export function matmulModuleBytes(memory: MemoryType, opts: { fast?: boolean; re
   for (let rows = PANEL.rows; rows >= 1; rows--) m.add(panelBlock(rows, PANEL.pairs), panelName(rows));
   m.add(interleaveFunction(INTERLEAVED.pairs), 'interleave');
   for (const { rows, pairs, unroll } of INTER_BLOCKS) m.add(interBlock(rows, pairs, unroll), interName(rows, pairs));
-  if (opts.fast) for (const { rows, cols } of FAST_BLOCKS) m.add(fastBlock(rows, cols, false), fastName(rows, cols, false));
-  if (opts.relaxed) for (const { rows, cols } of FAST_BLOCKS) m.add(fastBlock(rows, cols, true), fastName(rows, cols, true));
+  addFloat32Kernels(m);
   return m.encode();
 }

@@ -7,7 +7,8 @@
  */
 import { matmulTransB, matmulTransBColumns } from '../matmul';
 import type { MemoryType } from './assembler';
-import { EXACT_BLOCKS, INTERLEAVED, PANEL, exactName, fastName, interName, matmulModuleBytes, panelName, singleName } from './matmulModule';
+import { FLOAT32_K_STEP, QUARTERS, float32Name } from './float32Kernels';
+import { EXACT_BLOCKS, INTERLEAVED, PANEL, exactName, interName, matmulModuleBytes, panelName, singleName } from './matmulModule';
 import { MAX_PAGES, WasmArena, WasmMemoryTooSmall } from './memory';
 
 type Block = (pack: number, b: number, bias: number, out: number, K: number, ldo: number, blocks: number) => void;
@@ -43,27 +44,17 @@ export function wasmSimdSupported(): boolean {
   return simdAnswer;
 }
 
-/** Whether the runtime accepts relaxed SIMD (only the benchmark's fast variant uses it). */
-export function relaxedSimdSupported(): boolean {
-  try {
-    return WebAssembly.validate(matmulModuleBytes(MEMORY_TYPE, { relaxed: true }));
-  } catch {
-    return false;
-  }
-}
-
 const compiled = new Map<string, WebAssembly.Module>();
-/** The compiled module (once per thread and variant; helper threads are sent it, not the bytes). */
-export function matmulModule(variant: { fast?: boolean; relaxed?: boolean } = {}): WebAssembly.Module {
-  const key = `${variant.fast ? 'f' : ''}${variant.relaxed ? 'r' : ''}`;
-  let mod = compiled.get(key);
-  if (!mod) compiled.set(key, (mod = new WebAssembly.Module(matmulModuleBytes(MEMORY_TYPE, variant))));
+/** The compiled module (once per thread; helper threads are sent it, not the bytes). */
+export function matmulModule(): WebAssembly.Module {
+  let mod = compiled.get('matmul');
+  if (!mod) compiled.set('matmul', (mod = new WebAssembly.Module(matmulModuleBytes(MEMORY_TYPE))));
   return mod;
 }
 
 /** The module instantiated over `memory`. */
-export function instantiateMatmul(memory: WebAssembly.Memory, variant: { fast?: boolean; relaxed?: boolean } = {}): MatmulExports {
-  return new WebAssembly.Instance(matmulModule(variant), { env: { memory } }).exports as unknown as MatmulExports;
+export function instantiateMatmul(memory: WebAssembly.Memory): MatmulExports {
+  return new WebAssembly.Instance(matmulModule(), { env: { memory } }).exports as unknown as MatmulExports;
 }
 
 /** The widest block of each row count (first in EXACT_BLOCKS), then one pair, then one column. */
@@ -91,12 +82,17 @@ export function scratchBytes(M: number, K: number): number {
  * B row stride K, C row stride N. `pack` is scratch of scratchBytes(M, K) bytes. Shared by the calling thread and
  * pool helpers. With `il`, the address of B's interleaved copy (see matmulModule.ts; 0 for none), the whole blocks
  * of columns read it; without, three rows or more go through widened panels of B, and one or two rows (the
- * decoder's steps) read B where it lies, as do the columns left over by either.
+ * decoder's steps) read B where it lies, as do the columns left over by either. With `float32` (and K a multiple
+ * of 16), the float32 kernels instead (float32Columns; `il` and `pack` unused).
  */
 export function productAt(
   ex: MatmulExports, a: number, M: number, K: number, b: number, N: number, out: number, bias: number,
-  j0: number, j1: number, pack: number, il = 0,
+  j0: number, j1: number, pack: number, il = 0, float32 = false,
 ): void {
+  if (float32 && K % FLOAT32_K_STEP === 0) {
+    float32Columns(ex, a, M, K, b, N, out, bias, j0, j1);
+    return;
+  }
   const blockWidth = 2 * INTERLEAVED.pairs;
   if (il !== 0 && j0 % blockWidth === 0) {
     const full = Math.floor((j1 - j0) / blockWidth) * blockWidth;
@@ -225,7 +221,11 @@ export class WasmMatmul {
   /** Interleaved copies made so far, by the weight's address (at 0: none, refused). */
   private readonly copies = new Map<number, { N: number; K: number; at: number }>();
 
-  constructor(readonly arena: WasmArena, opts: { interleavedBudget?: number } = {}) {
+  /** Sums in float32 lanes (./float32Kernels.ts) where K allows, instead of the exact double sums. */
+  readonly float32: boolean;
+
+  constructor(readonly arena: WasmArena, opts: { interleavedBudget?: number; precision?: 'exact' | 'float32' } = {}) {
+    this.float32 = opts.precision === 'float32';
     this.weightsEnd = arena.used;
     this.interleavedBudget = opts.interleavedBudget ?? DEFAULT_INTERLEAVED_BUDGET;
     this.exports = new WebAssembly.Instance(this.module, { env: { memory: arena.memory } }).exports as unknown as MatmulExports;
@@ -260,7 +260,7 @@ export class WasmMatmul {
       throw new RangeError('matmulTransB: operand too short for its shape');
     }
     this.wasmCalls++;
-    const il = this.interleavedAt(bp, N, K, M); // first: it may grow the memory
+    const il = this.usesFloat32(K) ? 0 : this.interleavedAt(bp, N, K, M); // first: it may grow the memory
     let ap = this.arena.addressOf(a);
     if (ap >= 0) ap += 4 * aOffset;
     else {
@@ -277,12 +277,17 @@ export class WasmMatmul {
     const direct = op >= 0;
     if (direct) op += 4 * outOffset;
     else op = this.out.at(M * N);
-    productAt(this.exports, ap, M, K, bp, N, op, biasP, j0, j1, this.pack.at(scratchBytes(M, K) / 4), il);
+    productAt(this.exports, ap, M, K, bp, N, op, biasP, j0, j1, this.pack.at(scratchBytes(M, K) / 4), il, this.float32);
     if (!direct) {
       const res = new Float32Array(this.arena.buffer, op, M * N);
       if (j0 === 0 && j1 === N) out.set(res, outOffset);
       else for (let i = 0; i < M; i++) out.set(res.subarray(i * N + j0, i * N + j1), outOffset + i * N + j0);
     }
+  }
+
+  /** Whether a product of inner dimension K runs on the float32 kernels (which need no interleaved copy). */
+  usesFloat32(K: number): boolean {
+    return this.float32 && K % FLOAT32_K_STEP === 0;
   }
 
   /**
@@ -322,24 +327,39 @@ export class WasmMatmul {
   private zerosPtr = 0;
 }
 
+type Block8 = (a: number, b: number, bias: number, out: number, K: number, ldo: number, blocks: number, quarter: number) => void;
+const F32_2x4 = float32Name(2, 4), F32_2x1 = float32Name(2, 1), F32_1x4 = float32Name(1, 4), F32_1x1 = float32Name(1, 1);
+
+/** Columns per panel when several row pairs reread it: about 64 KB of B, which stays in L2 cache between them. */
+function float32PanelColumns(K: number): number {
+  return 4 * Math.max(1, Math.floor(4096 / K));
+}
+
 /**
- * The float32 variant (not bit-identical: float32 sums across k), for the benchmark's comparison only. K must be a
- * multiple of 4; all operands in the memory.
+ * Rows [0, M) × columns [j0, j1) of C = A·Bᵀ + bias on the float32 kernels (./float32Kernels.ts); every operand in the
+ * memory (byte addresses, row strides K, K and N floats). K must be a multiple of 4. One row: columns a quarter
+ * apart, 4 per call (the last 0–3 one by one). More rows: pairs of rows (then the last one) × 4 columns, over
+ * L2-sized panels of B.
  */
-export function fastProductAt(ex: MatmulExports, relaxed: boolean, a: number, M: number, K: number, b: number, N: number, out: number, bias: number): void {
-  if (K % 4 !== 0) throw new RangeError('the float32 kernel needs K divisible by 4');
-  let i = 0;
-  for (; i < M; ) {
-    const R = M - i >= 2 ? 2 : 1;
-    const o = out + 4 * i * N, ar = a + 4 * i * K;
-    const wide = Math.floor(N / 4);
-    if (wide > 0) (ex[fastName(R, 4, relaxed)] as Block)(ar, b, bias, o, K, 4 * N, wide);
-    for (let j = wide * 4; j < N; j++) {
-      if (R === 2) {
-        (ex[fastName(1, 1, relaxed)] as Block)(ar, b + 4 * K * j, bias + 4 * j, o + 4 * j, K, 4 * N, 1);
-        (ex[fastName(1, 1, relaxed)] as Block)(ar + 4 * K, b + 4 * K * j, bias + 4 * j, o + 4 * N + 4 * j, K, 4 * N, 1);
-      } else (ex[fastName(1, 1, relaxed)] as Block)(ar, b + 4 * K * j, bias + 4 * j, o + 4 * j, K, 4 * N, 1);
+export function float32Columns(
+  ex: MatmulExports, a: number, M: number, K: number, b: number, N: number, out: number, bias: number, j0: number, j1: number,
+): void {
+  if (K % FLOAT32_K_STEP !== 0) throw new RangeError(`the float32 kernels need K divisible by ${FLOAT32_K_STEP}`);
+  const call = (name: string, ar: number, j: number, o: number, blocks: number, quarter = 0) =>
+    (ex[name] as unknown as Block8)(ar, b + 4 * K * j, bias + 4 * j, o + 4 * j, K, 4 * N, blocks, quarter);
+  if (M === 1) {
+    const q = (j1 - j0) >> 2;
+    if (q > 0) call(QUARTERS, a, j0, out, q, q);
+    if (j0 + 4 * q < j1) call(F32_1x1, a, j0 + 4 * q, out, j1 - j0 - 4 * q);
+    return;
+  }
+  const panel = float32PanelColumns(K);
+  for (let jp = j0; jp < j1; jp += panel) {
+    const je = Math.min(j1, jp + panel), wide = (je - jp) >> 2, jr = jp + 4 * wide;
+    for (let i = 0; i < M; i += 2) {
+      const two = i + 1 < M, ar = a + 4 * i * K, o = out + 4 * i * N;
+      if (wide > 0) call(two ? F32_2x4 : F32_1x4, ar, jp, o, wide);
+      if (jr < je) call(two ? F32_2x1 : F32_1x1, ar, jr, o, je - jr);
     }
-    i += R;
   }
 }

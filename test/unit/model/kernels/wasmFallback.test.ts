@@ -23,7 +23,7 @@ const simd = wasmSimdSupported();
 describe('kernel choice at load', () => {
   test('simd and js explain a sentence identically (every number), and js keeps the weights out of WebAssembly', { skip: !simd && 'no WebAssembly SIMD here' }, () => {
     const notes: string[] = [];
-    const a = loadModelFolder(BUNDLED_MODEL, { kernel: 'simd', onNote: (l) => notes.push(l) });
+    const a = loadModelFolder(BUNDLED_MODEL, { kernel: 'simd', precision: 'exact', onNote: (l) => notes.push(l) });
     const b = loadModelFolder(BUNDLED_MODEL, { kernel: 'js', onNote: (l) => notes.push(l) });
     assert.deepEqual(notes, []);
     assert.equal(a.model.kernelPath, 'simd');
@@ -51,7 +51,7 @@ describe('kernel choice at load', () => {
         for (let j = 0; j < out.length / 2; j++) { out[2 * j] = f32[4 * j + 2]; out[2 * j + 1] = f32[4 * j + 3]; }
         return out;
       });
-      const a = loadMarianNetwork(dir, { kernel: 'simd' }), b = loadMarianNetwork(dir, { kernel: 'js' });
+      const a = loadMarianNetwork(dir, { kernel: 'simd', precision: 'exact' }), b = loadMarianNetwork(dir, { kernel: 'js' });
       assert.ok(a.model.simdKernel!.arena.addressOf(a.model.weights.decoder[0].fc2.weight) > 0, 'widened into the WebAssembly memory');
       const w = a.model.weights.decoder[0].fc2.weight, bits = new Uint32Array(w.buffer, w.byteOffset, w.length);
       assert.ok(bits.every((x) => (x & 0xffff) === 0), 'BF16 values (low half zero)');

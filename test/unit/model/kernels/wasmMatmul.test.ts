@@ -2,15 +2,14 @@
  * The WebAssembly SIMD matrix product (src/model/kernels/wasm/) gives bit-identical results to the JavaScript kernel
  * (src/model/kernels/matmul.ts) and to the textbook double-precision loop, on random shapes including every block
  * remainder, K = 1 and odd K, offsets, no bias, special values, operands inside and outside the WebAssembly memory,
- * and column ranges (a pool thread's share). The float32 variant is checked only for closeness (it rounds
- * differently by design).
+ * and column ranges (a pool thread's share). The float32 kernels have their own test (float32Kernels.test.ts).
  */
 import { strict as assert } from 'node:assert';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import { matmulTransB } from '../../../../src/model/kernels/matmul';
 import { WasmArena, WasmMemoryTooSmall } from '../../../../src/model/kernels/wasm/memory';
-import { WasmMatmul, fastProductAt, instantiateMatmul, wasmSimdSupported } from '../../../../src/model/kernels/wasm/wasmMatmul';
+import { WasmMatmul, wasmSimdSupported } from '../../../../src/model/kernels/wasm/wasmMatmul';
 import { randomFloats } from '../../../helpers/random';
 
 const random = randomFloats;
@@ -128,19 +127,6 @@ describe('WebAssembly SIMD matmul', { skip: !simd && 'this runtime has no WebAss
     assert.throws(() => kernel!.matmul(new Float32Array(5), 2, 3, bm, 2, new Float32Array(4)), /operand too short/);
     assert.throws(() => kernel!.matmul(a, 2, 3, bm, 2, new Float32Array(3)), /operand too short/);
     assert.throws(() => kernel!.columns(a, 2, 3, bm, 2, out, undefined, 0, 0, 1, 3), /column range/);
-  });
-
-  test('the float32 variant (benchmark only) is close to the exact product but is its own arithmetic', () => {
-    const M = 5, N = 9, K = 64;
-    const a = arena!.float32(M * K), b = arena!.float32(N * K), bias = arena!.float32(N), out = arena!.float32(M * N);
-    a.set(random(M * K, 31));
-    b.set(random(N * K, 32));
-    bias.set(random(N, 33));
-    const ref = new Float32Array(M * N);
-    textbook(a, M, K, b, N, ref, bias, 0, 0);
-    fastProductAt(instantiateMatmul(arena!.memory, { fast: true }), false, a.byteOffset, M, K, b.byteOffset, N, out.byteOffset, bias.byteOffset);
-    for (let i = 0; i < M * N; i++) assert.ok(Math.abs(out[i] - ref[i]) < 1e-5 * K, `output ${i}: ${out[i]} vs ${ref[i]}`);
-    assert.throws(() => fastProductAt(instantiateMatmul(arena!.memory, { fast: true }), false, a.byteOffset, 1, 3, b.byteOffset, 1, out.byteOffset, bias.byteOffset), RangeError);
   });
 });
 

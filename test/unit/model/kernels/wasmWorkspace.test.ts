@@ -13,7 +13,7 @@ const simd = wasmSimdSupported();
 
 describe('scratch rows in the WebAssembly memory', () => {
   test('greedy steps with the cache: no activation copied in, logits equal the js kernels bit for bit', { skip: !simd && 'no WebAssembly SIMD here' }, () => {
-    const a = loadModelFolder(BUNDLED_MODEL, { kernel: 'simd' }), b = loadModelFolder(BUNDLED_MODEL, { kernel: 'js' });
+    const a = loadModelFolder(BUNDLED_MODEL, { kernel: 'simd', precision: 'exact' }), b = loadModelFolder(BUNDLED_MODEL, { kernel: 'js' });
     const kernel = a.model.simdKernel!;
     const golden = readJson<{ sentences: Array<{ input_ids: number[]; greedy_ids: number[] }> }>('test', 'fixtures', 'checkpoint', 'golden.json');
     const V = a.model.config.vocabSize;
@@ -36,7 +36,7 @@ describe('scratch rows in the WebAssembly memory', () => {
   });
 
   test('switching the kernel path between steps keeps every logit', { skip: !simd && 'no WebAssembly SIMD here' }, () => {
-    const a = loadModelFolder(BUNDLED_MODEL, { kernel: 'simd' }), b = loadModelFolder(BUNDLED_MODEL, { kernel: 'js' });
+    const a = loadModelFolder(BUNDLED_MODEL, { kernel: 'simd', precision: 'exact' }), b = loadModelFolder(BUNDLED_MODEL, { kernel: 'js' });
     const kernel = a.model.simdKernel!;
     const s = readJson<{ sentences: Array<{ input_ids: number[]; greedy_ids: number[] }> }>('test', 'fixtures', 'checkpoint', 'golden.json').sentences[1];
     const V = a.model.config.vocabSize;
