@@ -3,7 +3,7 @@ import { InvalidArgumentError } from 'commander';
 import { findBundledModel } from '../model/loading/bundledModel';
 import { loadModelFolder, type LoadedModel } from '../model';
 import { MatmulPool, resolveThreads } from '../model/kernels/parallel/matmulPool';
-import { KERNEL_SETTINGS, PRECISIONS, isKernelSetting, isPrecision, type KernelSetting, type Precision } from '../model/kernels/kernelChoice';
+import { DEFAULT_PRECISION, KERNEL_SETTINGS, PRECISIONS, isKernelSetting, isPrecision, type KernelSetting, type Precision } from '../model/kernels/kernelChoice';
 
 export function positiveInt(max: number) {
   return (value: string): number => {
@@ -40,8 +40,8 @@ export function useThreads(lm: LoadedModel, threads: number | undefined): Matmul
 }
 
 export const MODEL_HELP = 'Hugging Face Marian folder (default: the bundled English→Spanish checkpoint)';
-export const KERNEL_HELP = 'matrix-product kernels: auto (WebAssembly SIMD where the runtime has it), simd or js; results are identical';
-export const PRECISION_HELP = 'how the SIMD kernels sum: float32 (lanes across k, as PyTorch sums; faster) or exact (double sums, bit-identical to the JavaScript kernels); default: $ATTENTION_LENS_PRECISION, else the extension\'s default';
+export const KERNEL_HELP = 'matrix-product kernels: auto (WebAssembly SIMD where the runtime has it), simd or js; with --precision exact every path gives identical numbers';
+export const PRECISION_HELP = `how the SIMD kernels sum: float32 (lanes across k, as PyTorch sums; faster) or exact (double sums, bit-identical to the JavaScript kernels); default: $ATTENTION_LENS_PRECISION, else ${DEFAULT_PRECISION}`;
 export const THREADS_HELP = 'threads for the matrix products (default: every core, at most 4; never more than the cores; results are identical for any value)';
 
 /** Longest input line (translate) and whole input (explain) read from stdin; longer input is refused with a message. */

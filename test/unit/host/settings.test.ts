@@ -16,7 +16,7 @@ describe('resultsChanged (the one rule every cache clears by: explanation store,
   });
 
   test('every setting the model run or the explained text depends on changes results', () => {
-    for (const patch of [{ beams: 4 }, { topK: 7 }, { maxTokens: 64 }, { codeText: 'everything' as const }]) {
+    for (const patch of [{ beams: 4 }, { topK: 7 }, { maxTokens: 64 }, { codeText: 'everything' as const }, { kernelPrecision: 'exact' as const }]) {
       assert.equal(changed(patch), true, JSON.stringify(patch));
     }
     assert.equal(changed({}, { dir: '/m2', name: 'm' }), true, 'another model folder');
@@ -47,6 +47,14 @@ describe('readSettings', () => {
     assert.equal(s.debounceMs, 0);
     assert.equal(s.modelPath, '/x');
     assert.equal(s.hoverLayer, 3);
+  });
+
+  test('kernelPrecision: float32 by default (as package.json declares), exact when set, anything else the default', () => {
+    const declared = require('../../../package.json').contributes.configuration.properties['attentionLens.kernelPrecision'];
+    assert.equal(DEFAULTS.kernelPrecision, declared.default);
+    assert.deepEqual(declared.enum, ['float32', 'exact']);
+    assert.equal(readSettings(config({ kernelPrecision: 'exact' })).kernelPrecision, 'exact');
+    assert.equal(readSettings(config({ kernelPrecision: 'float64' })).kernelPrecision, 'float32');
   });
 
   test('keeps valid values', () => {

@@ -13,8 +13,8 @@
  * Products of several rows go in blocks of 2 rows × 4 columns (8 sums, 4 values of B and 2 of A in 16 vector
  * registers). A one-row product (a decoder step) is bound by how fast the weights stream from memory, and memory
  * streams best when read front to back: its 4 columns per call are j, j + Q, j + 2Q, j + 3Q (Q a quarter of the
- * columns), so the kernel walks four long runs of consecutive rows, each in address order (measured on this
- * machine: about 2× the exact kernels' decoder step, and ×1.6 over 4 neighbouring rows at a time).
+ * columns), so the kernel walks four long runs of consecutive rows, each in address order (measured here on 64 MB
+ * of weights: 37 GB/s, against 25 for the exact kernels' interleaved copy and 17 for 4 neighbouring rows a call).
  */
 import { Code, I32, V128, type ModuleBuilder } from './assembler';
 
