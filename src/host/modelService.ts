@@ -103,7 +103,7 @@ export class ModelService implements vscode.Disposable {
       const promise = this.client.load(ref).then(
         (info) => {
           if (this.currentModel === model) this.setState({ kind: 'ready', model, info });
-          this.log.info(`loaded ${info.summary.name} from ${info.folder} in ${info.loadMs} ms (${info.kernel?.path ?? 'js'} kernels)`);
+          this.log.info(`loaded ${info.summary.name} from ${info.folder} in ${info.loadMs} ms (${info.kernel?.path ?? 'js'} kernels${info.kernel?.precision ? `, ${info.kernel.precision} sums` : ''})`);
           if (info.kernel?.note) this.log.warn(info.kernel.note); // the one line: no WebAssembly SIMD, or too large for its memory
           return info;
         },

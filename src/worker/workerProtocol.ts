@@ -77,7 +77,7 @@ type DistributiveOmitId<T> = T extends unknown ? Omit<T, 'id'> : never;
 export interface LoadedInfo {
   folder: string;
   /** The kernels the model runs on, and why not the ones asked for (one line), if so. */
-  kernel?: { path: 'simd' | 'js'; note?: string };
+  kernel?: { path: 'simd' | 'js'; precision?: Precision; note?: string };
   summary: ModelSummary;
   maxSourceTokens: number;
   loadMs: number;

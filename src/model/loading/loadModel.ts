@@ -18,7 +18,7 @@ export interface LoadedModel {
   /** Longest source (tokens, eos included) the position table allows. */
   maxSourceTokens: number;
   /** The matrix-product kernels it runs on, and why not the ones asked for (see kernels/kernelChoice.ts). */
-  kernel?: { path: KernelPath; note?: string };
+  kernel?: { path: KernelPath; precision?: Precision; note?: string };
 }
 
 export function loadModelFolder(folder: string, opts: { name?: string; kernel?: KernelSetting; precision?: Precision; onNote?: (line: string) => void } = {}): LoadedModel {

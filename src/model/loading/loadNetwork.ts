@@ -26,7 +26,7 @@ export function readModelFile(folder: string, name: string): Buffer {
  * exact) how the SIMD kernels sum (kernels/kernelChoice.ts); when simd cannot run, the one-line note goes to `onNote`
  * (default: console.warn) and to the result.
  */
-export function loadMarianNetwork(folder: string, opts: { kernel?: KernelSetting; precision?: Precision; onNote?: (line: string) => void } = {}): { dir: string; config: MarianConfig; generation: GenerationSettings; model: MarianModel; kernel: { path: KernelPath; note?: string } } {
+export function loadMarianNetwork(folder: string, opts: { kernel?: KernelSetting; precision?: Precision; onNote?: (line: string) => void } = {}): { dir: string; config: MarianConfig; generation: GenerationSettings; model: MarianModel; kernel: { path: KernelPath; precision?: Precision; note?: string } } {
   const dir = path.resolve(folder);
   if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw new ModelFileError(dir, 'is not a folder');
   const configFile = path.join(dir, 'config.json');
@@ -50,7 +50,7 @@ export function loadMarianNetwork(folder: string, opts: { kernel?: KernelSetting
   model.useKernel(simdKernelFor(plan));
   registerWeightsFile(model, read.file);
   if (plan.note) (opts.onNote ?? ((line) => console.warn(`attention-lens: ${line}`)))(plan.note);
-  return { dir, config, generation, model, kernel: { path: plan.path, note: plan.note } };
+  return { dir, config, generation, model, kernel: { path: plan.path, precision: plan.precision, note: plan.note } };
 }
 
 function readMarianWeights(dir: string, config: MarianConfig, alloc: WeightAllocator): { file: string; weights: MarianWeights } {
