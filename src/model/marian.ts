@@ -41,9 +41,15 @@ export interface CrossMemory {
 /** One hypothesis's self-attention cache: per decoder layer, keys and values [capacity, dModel], `length` rows filled. */
 export interface DecoderState {
   length: number;
+  /** The most positions it may hold (the generation's max_length). */
   capacity: number;
+  /** Positions its arrays have room for now: they grow (doubling, up to capacity) as the sentence does. */
+  rows: number;
   layers: KeyValues[];
 }
+
+/** Positions a new decoder cache has room for before it first grows: most translations fit. */
+const INITIAL_CACHE_ROWS = 64;
 
 /** What a single-hypothesis decoder step captures: per layer, attention rows [heads, keys]. */
 export interface StepAttention extends DecoderLayerAttention {
@@ -137,12 +143,27 @@ export class MarianModel implements Network {
   }
 
   newDecoderState(capacity: number): DecoderState {
-    const d = this.config.dModel;
-    const layers = Array.from({ length: this.config.decoderLayers }, () => ({ keys: new Float32Array(capacity * d), values: new Float32Array(capacity * d) }));
-    return { length: 0, capacity, layers };
+    const d = this.config.dModel, rows = Math.min(capacity, INITIAL_CACHE_ROWS);
+    const layers = Array.from({ length: this.config.decoderLayers }, () => ({ keys: new Float32Array(rows * d), values: new Float32Array(rows * d) }));
+    return { length: 0, capacity, rows, layers };
+  }
+
+  /** Room for `need` positions in a cache (need ≤ capacity): larger arrays, the used part copied over. */
+  private growDecoderState(s: DecoderState, need: number): void {
+    if (need <= s.rows) return;
+    const d = this.config.dModel, rows = Math.min(s.capacity, Math.max(need, 2 * s.rows)), used = s.length * d;
+    for (const kv of s.layers) {
+      const keys = new Float32Array(rows * d), values = new Float32Array(rows * d);
+      keys.set(kv.keys.subarray(0, used));
+      values.set(kv.values.subarray(0, used));
+      kv.keys = keys;
+      kv.values = values;
+    }
+    s.rows = rows;
   }
 
   copyDecoderState(from: DecoderState, to: DecoderState): void {
+    this.growDecoderState(to, from.length);
     const used = from.length * this.config.dModel;
     for (let l = 0; l < from.layers.length; l++) {
       to.layers[l].keys.set(from.layers[l].keys.subarray(0, used));
@@ -184,6 +205,7 @@ export class MarianModel implements Network {
     const d = this.config.dModel, B = states.length;
     const past = states[0].length;
     for (const s of states) if (s.length !== past || past + newRows > s.capacity) throw new RangeError('decoder states out of step or full');
+    for (const s of states) this.growDecoderState(s, past + newRows);
     const ws = this.scratch(B * newRows, Math.max(past + newRows, mem.length));
     const x = ws.x; // [B·newRows, dModel] the residual stream
     embed(this, this.positionTable, this.embedScale, tokens, newRows, past, x);

@@ -130,4 +130,27 @@ describe('decoder buffers and the cache-free path', () => {
       });
     }
   });
+
+  test('the key/value cache grows as a long translation does (past its first 64 positions, twice), logits unchanged', () => {
+    const { model } = loadMarianNetwork(BUNDLED_MODEL);
+    const V = model.config.vocabSize, s = golden.sentences[0] as { input_ids: number[]; decoder_input_ids: number[] };
+    const ids = Array.from({ length: 200 }, (_, t) => s.decoder_input_ids[t % s.decoder_input_ids.length]);
+    const mem = model.crossMemory(model.encode(s.input_ids));
+    const state = model.newDecoderState(256), copy = model.newDecoderState(256);
+    assert.equal(state.rows, 64, 'starts small');
+    const cached = new Float32Array(V), full = new Float32Array(V), fromCopy = new Float32Array(V);
+    ids.forEach((id, t) => {
+      model.decodeStep([id], [state], mem, cached);
+      if (t === 63 || t === 64 || t === 130 || t === ids.length - 1) {
+        model.decodePrefix(ids.slice(0, t + 1), mem, full);
+        assert.ok(sameBits(cached, full), `step ${t}`);
+      }
+    });
+    assert.equal(state.rows, 256, 'grew 64 → 128 → 256');
+    // a copy into a smaller cache (beam search) grows it first, and continues identically
+    model.copyDecoderState(state, copy);
+    model.decodeStep([ids[5]], [state], mem, cached);
+    model.decodeStep([ids[5]], [copy], mem, fromCopy);
+    assert.ok(sameBits(cached, fromCopy), 'continued from the copy');
+  });
 });
