@@ -17,6 +17,7 @@
  * of weights: 37 GB/s, against 25 for the exact kernels' interleaved copy and 17 for 4 neighbouring rows a call).
  */
 import { Code, I32, V128, type ModuleBuilder } from './assembler';
+import { nextColumnBlock } from './columnBlocks';
 
 /** Floats of k per loop turn: one vector. */
 export const FLOAT32_K_STEP = 4;
@@ -96,11 +97,7 @@ function float32Block(R: number, C: 4 | 1, quarters = false): Code {
       }
     }
   }
-  const next = quarters ? 1 : C; // columns to the next block
-  f.get(b).get(stride).i32Const(next).i32Mul().i32Add().set(b);
-  f.get(bias).i32Const(4 * next).i32Add().set(bias);
-  f.get(out).i32Const(4 * next).i32Add().set(out);
-  f.get(blocks).i32Const(1).i32Sub().set(blocks).br(0);
+  nextColumnBlock(f, { b, bias, out, blocks, stride }, quarters ? 1 : C); // quarters: the next block is one column on
   f.end().end();
   return f;
 }

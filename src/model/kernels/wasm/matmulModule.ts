@@ -16,6 +16,7 @@
  * The float32 kernels (./float32Kernels.ts: sums in float32, lanes across k) are in the same module.
  */
 import { Code, I32, ModuleBuilder, V128, type MemoryType } from './assembler';
+import { nextColumnBlock } from './columnBlocks';
 import { addFloat32Kernels } from './float32Kernels';
 
 /** Row and column-pair counts of the exact blocks, chosen by measurement (the sums stay in 16 vector registers). */
@@ -128,10 +129,7 @@ function exactBlock(R: number, P: number, single: boolean): Code {
   }
   f.end();
   storeWithBias(f, acc, lo, bias, out, ldo, single); // + bias, rounded to float32, stored
-  f.get(b).get(stride).i32Const(cols).i32Mul().i32Add().set(b);
-  f.get(bias).i32Const(4 * cols).i32Add().set(bias);
-  f.get(out).i32Const(4 * cols).i32Add().set(out);
-  f.get(blocks).i32Const(1).i32Sub().set(blocks).br(0);
+  nextColumnBlock(f, { b, bias, out, blocks, stride }, cols);
   f.end().end();
   return f;
 }

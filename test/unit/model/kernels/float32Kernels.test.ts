@@ -67,12 +67,18 @@ describe('float32 kernels', { skip: !simd && 'this runtime has no WebAssembly SI
     ), { numRuns: 40, seed: 16 });
   });
 
-  test('differ from the exact double sums only in the last bits', () => {
-    const M = 3, N = 40, K = 256;
-    const a = random(M * K, 7), b = arena!.float32(N * K), exact = new Float32Array(M * N), out = new Float32Array(M * N);
-    b.set(random(N * K, 8));
-    matmulTransB(a, M, K, b, N, exact);
+  /** A [M, K] (ordinary memory) and B [N, K] (in the WebAssembly memory, as weights), the JavaScript product, and
+   * the float32 kernel's. */
+  function products(M: number, N: number, K: number, seed: number): { js: Float32Array; out: Float32Array } {
+    const a = random(M * K, seed), b = arena!.float32(N * K), js = new Float32Array(M * N), out = new Float32Array(M * N);
+    b.set(random(N * K, seed + 1));
+    matmulTransB(a, M, K, b, N, js);
     kernel!.matmul(a, M, K, b, N, out);
+    return { js, out };
+  }
+
+  test('differ from the exact double sums only in the last bits', () => {
+    const { js: exact, out } = products(3, 40, 256, 7);
     let differ = 0;
     for (let i = 0; i < out.length; i++) {
       assert.ok(Math.abs(out[i] - exact[i]) <= 1e-5 * Math.max(1, Math.abs(exact[i])), `output ${i}: ${out[i]} vs ${exact[i]}`);
@@ -82,12 +88,8 @@ describe('float32 kernels', { skip: !simd && 'this runtime has no WebAssembly SI
   });
 
   test('K not a multiple of 4 runs on the exact kernels (same bits as the JavaScript product)', () => {
-    const M = 2, N = 9, K = 18;
-    const a = random(M * K, 3), b = arena!.float32(N * K), js = new Float32Array(M * N), out = new Float32Array(M * N);
-    b.set(random(N * K, 4));
-    matmulTransB(a, M, K, b, N, js);
-    kernel!.matmul(a, M, K, b, N, out);
-    assert.equal(kernel!.usesFloat32(K), false);
+    const { js, out } = products(2, 9, 18, 3);
+    assert.equal(kernel!.usesFloat32(18), false);
     assert.equal(firstDifference(out, js), -1);
   });
 
