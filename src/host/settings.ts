@@ -27,7 +27,7 @@ export interface LensSettings {
   targetLanguage: string;
   /** Threads for the model's matrix products; 0 = automatic (every core, at most 4). */
   threads: number;
-  /** Matrix-product kernels: auto (WebAssembly SIMD where available), simd or js; same results. */
+  /** Matrix-product kernels: auto (WebAssembly SIMD where available), simd or js; same numbers at exact precision. */
   kernel: KernelSetting;
   /** How the SIMD kernels sum: float32 (as PyTorch) or exact (double sums, bit-identical to the JavaScript kernels). */
   kernelPrecision: Precision;

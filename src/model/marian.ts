@@ -87,7 +87,7 @@ export class MarianModel implements Network {
 
   /**
    * The SIMD kernels over the WebAssembly memory the weights were read into (the loader sets them), or undefined
-   * for the JavaScript kernels. Both give the same numbers (kernels/kernelChoice.ts).
+   * for the JavaScript kernels. At exact precision both give the same numbers (kernels/kernelChoice.ts).
    */
   useKernel(simd: WasmMatmul | undefined): void {
     if (simd !== this.simd) this.workspace = undefined; // the scratch rows move to (or out of) that memory

@@ -1,8 +1,9 @@
 /**
  * Which kernels multiply a model's matrices, decided when it is loaded (`attentionLens.kernel`, the CLI's
  * `--kernel`): `simd`, WebAssembly SIMD kernels over weights read into a WebAssembly memory (./wasm/); `js`, the
- * JavaScript kernels over weights in an ordinary SharedArrayBuffer; `auto`, simd where the runtime has it. Both
- * give bit-identical results. When simd cannot run (no WebAssembly SIMD, or a model too large for WebAssembly's
+ * JavaScript kernels over weights in an ordinary SharedArrayBuffer; `auto`, simd where the runtime has it. At
+ * `exact` precision both give bit-identical results; at `float32` (the default) simd sums as PyTorch does and
+ * differs in the last float32 bits. When simd cannot run (no WebAssembly SIMD, or a model too large for WebAssembly's
  * 4 GiB memory) the model runs on `js` and the plan carries one line saying why.
  */
 import { WasmArena, WasmMemoryTooSmall } from './wasm/memory';
