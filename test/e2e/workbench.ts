@@ -57,11 +57,28 @@ export function explorerRow(page: Page, name: string): Locator {
   return page.locator(`.explorer-folders-view .monaco-list-row[aria-label="${name}"]`);
 }
 
+/**
+ * Presses `key` (F1: the command palette, Control+P: Quick Open) until the quick input shows. A key pressed while a
+ * webview holds the focus goes to its frame, which hands it on to the workbench — usually: when the widget has not
+ * shown after a few seconds, the focus is taken back from the frame and the key pressed again (three tries).
+ */
+async function openQuickInput(page: Page, key: 'F1' | 'Control+P'): Promise<Locator> {
+  const widget = page.locator('.quick-input-widget');
+  for (let attempt = 1; ; attempt++) {
+    await page.keyboard.press(key);
+    try {
+      await widget.waitFor({ state: 'visible', timeout: 8_000 });
+      return widget;
+    } catch (e) {
+      if (attempt === 3) throw e;
+      await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
+    }
+  }
+}
+
 /** Quick Open (Ctrl+P) → file name → Enter; waits until its text is rendered in the editor. */
 export async function openFile(page: Page, name: string, expectText: string): Promise<void> {
-  await page.keyboard.press('Control+P');
-  const widget = page.locator('.quick-input-widget');
-  await widget.waitFor({ state: 'visible' });
+  const widget = await openQuickInput(page, 'Control+P');
   // one input event, as in showInPalette: keystrokes typed while the widget opens can be lost
   await widget.locator('input').first().fill(name);
   await page.locator(`.quick-input-list .monaco-list-row[aria-label^="${name}"]`).first().waitFor();
@@ -98,8 +115,7 @@ export async function showInPalette(page: Page, query: string, entry: string, fo
   const widget = page.locator('.quick-input-widget');
   const row = page.locator(`.quick-input-list .monaco-list-row${focused ? '.focused' : ''}`, { hasText: entry }).first();
   for (let attempt = 1; ; attempt++) {
-    await page.keyboard.press('F1');
-    await widget.waitFor({ state: 'visible' });
+    await openQuickInput(page, 'F1');
     await widget.locator('input').first().fill(`>${query}`);
     try {
       await row.waitFor({ timeout: 20_000 });
