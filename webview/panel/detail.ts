@@ -494,13 +494,18 @@ export class DetailSection implements Section {
     draw(g);
   }
 
+  /** The labels' text style: the heatmap's font in the theme's foreground, centred vertically on its point. */
+  private labelStyle(g: CanvasRenderingContext2D, align: CanvasTextAlign): void {
+    g.font = this.font();
+    g.fillStyle = this.ctx.palette().theme.foreground;
+    g.textAlign = align;
+    g.textBaseline = 'middle';
+  }
+
   /** Row labels, right-aligned left of the grid (every one from the readable zoom up, else every n-th). */
   private drawRowLabels(g: CanvasRenderingContext2D, sel: SelectedMatrix, layout: HeatmapLayout): void {
     const { cell, left, top, rows } = layout;
-    g.font = this.font();
-    g.fillStyle = this.ctx.palette().theme.foreground;
-    g.textAlign = 'right';
-    g.textBaseline = 'middle';
+    this.labelStyle(g, 'right');
     const every = labelStride(cell);
     for (let r = 0; r < rows; r += every) g.fillText(truncateLabel(sel.rowLabels[r], ROW_LABEL_MAX), left - 4, top + r * cell + cell / 2);
   }
@@ -508,10 +513,7 @@ export class DetailSection implements Section {
   /** Column labels, rotated, above the grid. */
   private drawColLabels(g: CanvasRenderingContext2D, sel: SelectedMatrix, layout: HeatmapLayout): void {
     const { cell, left, top, cols } = layout;
-    g.font = this.font();
-    g.fillStyle = this.ctx.palette().theme.foreground;
-    g.textBaseline = 'middle';
-    g.textAlign = 'left';
+    this.labelStyle(g, 'left');
     const every = labelStride(cell);
     for (let c = 0; c < cols; c += every) {
       g.save();
