@@ -28,7 +28,7 @@ import { measurePeak } from './peak';
 import { PROJECT_DIR } from './paths';
 import { measureTraining } from './training';
 import { MatmulPool, sharedFloat32 } from '../src/model/kernels/parallel/matmulPool';
-import { isKernelSetting, type KernelSetting } from '../src/model/kernels/kernelChoice';
+import { isKernelSetting, type KernelSetting, type Precision } from '../src/model/kernels/kernelChoice';
 import { WasmArena } from '../src/model/kernels/wasm/memory';
 import { WasmMatmul, wasmSimdSupported } from '../src/model/kernels/wasm/wasmMatmul';
 import { benchPaths, type BenchPath } from './kernelPaths';
@@ -83,7 +83,7 @@ const verdict = (value: number, target: number, lowerIsBetter: boolean): string 
  * `--first-explain <kernel>` (run by the bench in a fresh process): load, then time the first two explains.
  * `simd-f32` is the simd setting with precision float32.
  */
-function firstExplain(kernel: KernelSetting, precision: 'exact' | 'float32'): void {
+function firstExplain(kernel: KernelSetting, precision: Precision): void {
   const sources = fs.readFileSync(path.join(PROJECT_DIR, 'test', 'fixtures', 'conformance', 'test.hyp.beam1.tsv'), 'utf8')
     .split('\n').filter(Boolean).map((l) => l.split('\t')[0]);
   const text = sources.slice(0, 12).join(' ');

@@ -23,8 +23,8 @@ export function readModelFile(folder: string, name: string): Buffer {
 /**
  * The network alone (config, generation settings, weights): what tests and benchmarks need without a tokenizer.
  * `kernel` (default auto) picks the matrix-product kernels and where the weights are read to, `precision` (default
- * exact) how the SIMD kernels sum (kernels/kernelChoice.ts); when simd cannot run, the one-line note goes to `onNote`
- * (default: console.warn) and to the result.
+ * float32, or $ATTENTION_LENS_PRECISION) how the SIMD kernels sum (kernels/kernelChoice.ts); when simd cannot run, the
+ * one-line note goes to `onNote` (default: console.warn) and to the result.
  */
 export function loadMarianNetwork(folder: string, opts: { kernel?: KernelSetting; precision?: Precision; onNote?: (line: string) => void } = {}): { dir: string; config: MarianConfig; generation: GenerationSettings; model: MarianModel; kernel: { path: KernelPath; precision?: Precision; note?: string } } {
   const dir = path.resolve(folder);

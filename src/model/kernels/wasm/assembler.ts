@@ -76,8 +76,6 @@ const SIMD = {
   f32x4_demote_f64x2_zero: 0x5e, f64x2_promote_low_f32x4: 0x5f,
   f32x4_add: 0xe4, f32x4_sub: 0xe5, f32x4_mul: 0xe6, f32x4_max: 0xe9,
   f64x2_add: 0xf0, f64x2_sub: 0xf1, f64x2_mul: 0xf2,
-  // relaxed SIMD (a later proposal; only where the runtime validates it): a·b + c, fused or not
-  f32x4_relaxed_madd: 0x105,
 } as const;
 
 /** Block type "no result". */
@@ -137,7 +135,6 @@ export class Code {
   i32Load(offset = 0): this { return this.mem(OP.i32_load, 2, offset); }
   f32Load(offset = 0): this { return this.mem(OP.f32_load, 2, offset); }
   f64Load(offset = 0): this { return this.mem(OP.f64_load, 3, offset); }
-  f32Store(offset = 0): this { return this.mem(OP.f32_store, 2, offset); }
   f64Store(offset = 0): this { return this.mem(OP.f64_store, 3, offset); }
   i32Const(n: number): this { return this.op(OP.i32_const, ...sleb(n | 0)); }
   f64Const(x: number): this {
@@ -165,7 +162,6 @@ export class Code {
   f64Mul(): this { return this.op(OP.f64_mul); }
   f64PromoteF32(): this { return this.op(OP.f64_promote_f32); }
   f32DemoteF64(): this { return this.op(OP.f32_demote_f64); }
-  f32Add(): this { return this.op(OP.f32_add); }
 
   // ---- SIMD memory ----
   /** 16 bytes. */
@@ -202,7 +198,6 @@ export class Code {
   f64x2HighLanes(): this { return this.shuffle([8, 9, 10, 11, 12, 13, 14, 15, 24, 25, 26, 27, 28, 29, 30, 31]); }
   f32x4Splat(): this { return this.simd(SIMD.f32x4_splat); }
   f64x2Splat(): this { return this.simd(SIMD.f64x2_splat); }
-  f32x4ExtractLane(lane: number): this { return this.simd(SIMD.f32x4_extract_lane, lane); }
   f64x2ExtractLane(lane: number): this { return this.simd(SIMD.f64x2_extract_lane, lane); }
 
   // ---- SIMD arithmetic ----
@@ -214,8 +209,6 @@ export class Code {
   f64x2Mul(): this { return this.simd(SIMD.f64x2_mul); }
   f32x4Add(): this { return this.simd(SIMD.f32x4_add); }
   f32x4Mul(): this { return this.simd(SIMD.f32x4_mul); }
-  /** Relaxed SIMD: a·b + c, with or without an intermediate rounding (the runtime chooses). */
-  f32x4RelaxedMadd(): this { return this.simd(SIMD.f32x4_relaxed_madd); }
 
   /** The body as the code section wants it: byte size, locals (run-length by type), instructions, `end`. */
   encode(): number[] {

@@ -212,9 +212,7 @@ function panelBlock(R: number, P: number): Code {
   f.get(k).i32Const(1).i32Add().set(k).br(0);
   f.end().end();
   storeWithBias(f, acc, lo, bias, out, ldo); // + bias, rounded to float32, stored
-  f.get(bias).i32Const(8 * P).i32Add().set(bias);
-  f.get(out).i32Const(8 * P).i32Add().set(out);
-  f.get(blocks).i32Const(1).i32Sub().set(blocks).br(0);
+  nextColumnBlock(f, { bias, out, blocks }, 2 * P);
   f.end().end();
   return f;
 }
@@ -281,9 +279,7 @@ function interBlock(R: number, P: number, unroll: number): Code {
   f.get(k).i32Const(1).i32Add().set(k).br(0);
   f.end().end();
   storeWithBias(f, acc, lo, bias, out, ldo); // + bias, rounded to float32, stored
-  f.get(bias).i32Const(8 * LP).i32Add().set(bias);
-  f.get(out).i32Const(8 * LP).i32Add().set(out);
-  f.get(blocks).i32Const(1).i32Sub().set(blocks).br(0);
+  nextColumnBlock(f, { bias, out, blocks }, 2 * LP);
   f.end().end();
   return f;
 }

@@ -44,12 +44,10 @@ export function wasmSimdSupported(): boolean {
   return simdAnswer;
 }
 
-const compiled = new Map<string, WebAssembly.Module>();
+let compiled: WebAssembly.Module | undefined;
 /** The compiled module (once per thread; helper threads are sent it, not the bytes). */
 export function matmulModule(): WebAssembly.Module {
-  let mod = compiled.get('matmul');
-  if (!mod) compiled.set('matmul', (mod = new WebAssembly.Module(matmulModuleBytes(MEMORY_TYPE))));
-  return mod;
+  return (compiled ??= new WebAssembly.Module(matmulModuleBytes(MEMORY_TYPE)));
 }
 
 /** The module instantiated over `memory`. */
@@ -82,14 +80,14 @@ export function scratchBytes(M: number, K: number): number {
  * B row stride K, C row stride N. `pack` is scratch of scratchBytes(M, K) bytes. Shared by the calling thread and
  * pool helpers. With `il`, the address of B's interleaved copy (see matmulModule.ts; 0 for none), the whole blocks
  * of columns read it; without, three rows or more go through widened panels of B, and one or two rows (the
- * decoder's steps) read B where it lies, as do the columns left over by either. With `float32` (and K a multiple
- * of 16), the float32 kernels instead (float32Columns; `il` and `pack` unused).
+ * decoder's steps) read B where it lies, as do the columns left over by either. With `float32` (WasmMatmul.usesFloat32
+ * says when), the float32 kernels instead (float32Columns; `il` and `pack` unused).
  */
 export function productAt(
   ex: MatmulExports, a: number, M: number, K: number, b: number, N: number, out: number, bias: number,
   j0: number, j1: number, pack: number, il = 0, float32 = false,
 ): void {
-  if (float32 && K % FLOAT32_K_STEP === 0) {
+  if (float32) {
     float32Columns(ex, a, M, K, b, N, out, bias, j0, j1);
     return;
   }
@@ -260,7 +258,7 @@ export class WasmMatmul {
       throw new RangeError('matmulTransB: operand too short for its shape');
     }
     this.wasmCalls++;
-    const il = this.usesFloat32(K) ? 0 : this.interleavedAt(bp, N, K, M); // first: it may grow the memory
+    const float32 = this.usesFloat32(K), il = float32 ? 0 : this.interleavedAt(bp, N, K, M); // first: it may grow the memory
     let ap = this.arena.addressOf(a);
     if (ap >= 0) ap += 4 * aOffset;
     else {
@@ -277,7 +275,7 @@ export class WasmMatmul {
     const direct = op >= 0;
     if (direct) op += 4 * outOffset;
     else op = this.out.at(M * N);
-    productAt(this.exports, ap, M, K, bp, N, op, biasP, j0, j1, this.pack.at(scratchBytes(M, K) / 4), il, this.float32);
+    productAt(this.exports, ap, M, K, bp, N, op, biasP, j0, j1, this.pack.at(scratchBytes(M, K) / 4), il, float32);
     if (!direct) {
       const res = new Float32Array(this.arena.buffer, op, M * N);
       if (j0 === 0 && j1 === N) out.set(res, outOffset);
