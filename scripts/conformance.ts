@@ -10,7 +10,7 @@ import { Worker, isMainThread, parentPort, workerData } from 'node:worker_thread
 import { Command } from 'commander';
 import { findBundledModel } from '../src/model/loading/bundledModel';
 import { loadModelFolder, translate } from '../src/model';
-import { isKernelSetting, isPrecision, type KernelSetting, type Precision } from '../src/model/kernels/kernelChoice';
+import { defaultPrecision, isKernelSetting, isPrecision, type KernelSetting, type Precision } from '../src/model/kernels/kernelChoice';
 
 const FIXTURES = path.resolve(__dirname, '..', 'test', 'fixtures', 'conformance');
 
@@ -34,7 +34,7 @@ if (!isMainThread) {
     .option('--workers <n>', 'worker threads', (v) => parseInt(v, 10), 2)
     .option('--min <rate>', 'fail below this exact-match rate', parseFloat, 1.0)
     .option('--kernel <path>', 'matrix-product kernels: auto, simd or js', 'auto')
-    .option('--precision <p>', 'how the SIMD kernels sum: exact or float32', 'exact')
+    .option('--precision <p>', 'how the SIMD kernels sum: exact or float32 (default: the extension\'s, as for --kernel)', defaultPrecision())
     .parse(process.argv)
     .opts<{ limit?: number; workers: number; min: number; kernel: string; precision: string }>();
   if (!isKernelSetting(o.kernel)) throw new Error(`--kernel: expected auto, simd or js, not ${o.kernel}`);
