@@ -159,12 +159,8 @@ export class DetailSection implements Section {
         height: 1,
       },
     });
-    const layer = (className: string): Layer => ({
-      canvas: el(doc, 'canvas', { className: `detail-layer ${className}`, attrs: { 'aria-hidden': 'true' } }),
-      signature: '',
-    });
     this.cells = el(doc, 'canvas', { className: 'detail-layer detail-cells', attrs: { 'aria-hidden': 'true' } });
-    this.hatch = layer('detail-hatch');
+    this.hatch = this.newLayer('detail-hatch');
     this.stepOutline = el(doc, 'div', { className: 'detail-layer detail-step-outline', attrs: { 'aria-hidden': 'true' } });
     this.cellOutline = el(doc, 'div', { className: 'detail-layer detail-cell-outline', attrs: { 'aria-hidden': 'true' } });
     setHidden(this.stepOutline, true);
@@ -447,15 +443,16 @@ export class DetailSection implements Section {
     this.paint();
   }
 
+  /** A canvas of the heatmap's stack, hidden from screen readers (the grid canvas carries the words); `kind`: whose labels. */
+  private newLayer(className: string, kind?: AttentionKindName): Layer {
+    return { canvas: el(this.ctx.doc, 'canvas', { className: `detail-layer ${className}`, attrs: { 'aria-hidden': 'true', 'data-kind': kind } }), signature: '' };
+  }
+
   /** The label canvases of `kind` (made on first use), shown; those of the other kinds hidden. */
   private labelsOf(kind: AttentionKindName): { rows: Layer; cols: Layer } {
     let labels = this.labelLayers.get(kind);
     if (!labels) {
-      const layer = (className: string): Layer => ({
-        canvas: el(this.ctx.doc, 'canvas', { className: `detail-layer ${className}`, attrs: { 'aria-hidden': 'true', 'data-kind': kind } }),
-        signature: '',
-      });
-      labels = { rows: layer('detail-row-labels'), cols: layer('detail-col-labels') };
+      labels = { rows: this.newLayer('detail-row-labels', kind), cols: this.newLayer('detail-col-labels', kind) };
       this.labelLayers.set(kind, labels);
       this.stepOutline.before(labels.rows.canvas, labels.cols.canvas);
     }
